@@ -1,0 +1,161 @@
+"""The build: data files -> records -> graph -> SHACL validation -> ``dist/``, atomically.
+
+A build that does not load, or whose graph does not conform, raises before anything is written;
+outputs go to a temporary directory next to the target that replaces it only when complete.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import Triple
+
+from publisher.config import BuildSettings
+from publisher.describe import DatasetStatistics, compute_statistics, write_descriptions
+from publisher.dump import sort_triples, write_checksums, write_dumps
+from publisher.errors import BuildError, ValidationFailed
+from publisher.graph.build import EntityGraph, build_graphs
+from publisher.model.loader import load_dataset
+from publisher.model.records import Dataset
+from publisher.model.reference import load_reference_table
+from publisher.shacl_run import validate_entity_graphs
+from publisher.validate import ValidationReport, render_report_text, render_report_turtle
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class Timings:
+    """Seconds spent per step, in the order the steps ran."""
+
+    steps: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str, progress: Progress) -> Iterator[None]:
+        progress(f"{name}...")
+        start = time.perf_counter()
+        yield
+        self.steps[name] = time.perf_counter() - start
+
+    @property
+    def total(self) -> float:
+        return sum(self.steps.values())
+
+
+@dataclass(frozen=True)
+class LoadedGraph:
+    """What every command starts from: the records and their graphs."""
+
+    dataset: Dataset
+    graphs: list[EntityGraph]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a finished build reports."""
+
+    dataset: Dataset
+    statistics: DatasetStatistics
+    report: ValidationReport
+    files: tuple[Path, ...]
+    timings: dict[str, float]
+
+
+def load_graph(
+    settings: BuildSettings, timings: Timings | None = None, progress: Progress = _quiet
+) -> LoadedGraph:
+    """Load and check the records, then build the graph of each. Raises DataErrors."""
+    timings = timings or Timings()
+    with timings.step("load records", progress):
+        reference = load_reference_table(settings.reference_table)
+        dataset = load_dataset(settings.data_dir, reference)
+    with timings.step("build graph", progress):
+        graphs = build_graphs(dataset, settings.base_iri)
+    return LoadedGraph(dataset, graphs)
+
+
+def validate_release(
+    settings: BuildSettings, timings: Timings | None = None, progress: Progress = _quiet
+) -> tuple[LoadedGraph, ValidationReport]:
+    """Load, build and validate; never writes outputs (except the validation cache)."""
+    timings = timings or Timings()
+    loaded = load_graph(settings, timings, progress)
+    with timings.step("validate (SHACL)", progress):
+        report = validate_entity_graphs(loaded.graphs, settings)
+    return loaded, report
+
+
+def all_triples(graphs: list[EntityGraph]) -> list[Triple]:
+    """Every published triple, sorted."""
+    return sort_triples(itertools.chain.from_iterable(graph.triples for graph in graphs))
+
+
+def build_release(
+    settings: BuildSettings,
+    release_date: str | None = None,
+    progress: Progress = _quiet,
+) -> BuildResult:
+    """Build, validate and publish into ``settings.out_dir``; atomic and deterministic.
+
+    Raises DataErrors (bad records), ValidationFailed (graph does not conform) or BuildError;
+    in every failing case the previous ``out_dir`` is left as it was.
+    """
+    timings = Timings()
+    loaded, report = validate_release(settings, timings, progress)
+    if not report.conforms:
+        raise ValidationFailed(render_report_text(report))
+    with timings.step("write dumps", progress):
+        triples = all_triples(loaded.graphs)
+        statistics = compute_statistics(triples, settings.base_iri)
+        with staging_directory(settings.out_dir) as staging:
+            files = write_dumps(triples, staging, settings.base_iri)
+            files += write_descriptions(statistics, staging, settings.base_iri, release_date)
+            (staging / "validation.ttl").write_text(render_report_turtle(report), encoding="utf-8")
+            (staging / "validation.txt").write_text(render_report_text(report), encoding="utf-8")
+            files += [staging / "validation.ttl", staging / "validation.txt"]
+            files.append(write_checksums(files, staging))
+            published = tuple(settings.out_dir / path.relative_to(staging) for path in files)
+    return BuildResult(loaded.dataset, statistics, report, published, dict(timings.steps))
+
+
+@contextmanager
+def staging_directory(target: Path) -> Iterator[Path]:
+    """A fresh directory beside ``target`` that replaces it when the block succeeds.
+
+    On failure the staging directory is removed and ``target`` is untouched. The swap is two
+    renames on the same file system (old aside, new in place), then the old copy is removed.
+    """
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    os.chmod(staging, 0o755)
+    previous: Path | None = None
+    try:
+        if target.exists():
+            previous = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rename(target, previous / target.name)
+        os.rename(staging, target)
+    except OSError as error:
+        if previous is not None and not target.exists():
+            os.rename(previous / target.name, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"could not publish {target}: {error}") from error
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)

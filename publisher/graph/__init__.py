@@ -1,0 +1,1 @@
+"""Records -> RDF (pyoxigraph terms), one entity at a time."""

@@ -1,0 +1,86 @@
+"""The only place where IRIs and URLs are minted (DESIGN §3)."""
+
+from __future__ import annotations
+
+import re
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+#: Kinds of curated records, in the order pages and summaries list them.
+ENTITY_KINDS = (
+    "person",
+    "group",
+    "organization",
+    "place",
+    "work",
+    "source",
+    "wave",
+    "occupation",
+)
+#: Kinds of nodes minted from within a record (events, claims and their citations).
+NODE_KINDS = ("emigration", "persecution", "claim", "quotation", "citation")
+
+
+def entity_iri(base: str, kind: str, slug: str) -> str:
+    """The IRI of a thing.
+
+    >>> entity_iri("https://w3id.org/emigre/", "person", "ulitskaya")
+    'https://w3id.org/emigre/id/person/ulitskaya'
+    """
+    return f"{base}id/{kind}/{slug}"
+
+
+def document_url(base: str, kind: str, slug: str, extension: str | None = None) -> str:
+    """The URL of the document describing a thing, optionally of one format.
+
+    >>> document_url("https://w3id.org/emigre/", "person", "ulitskaya", "ttl")
+    'https://w3id.org/emigre/doc/person/ulitskaya.ttl'
+    """
+    url = f"{base}doc/{kind}/{slug}"
+    return f"{url}.{extension}" if extension else url
+
+
+def node_slug(record_slug: str, key: str) -> str:
+    """The slug of an event or claim minted from a record and the item's key.
+
+    >>> node_slug("glukhovsky", "wanted-list-2022")
+    'glukhovsky-wanted-list-2022'
+    """
+    return f"{record_slug}-{key}"
+
+
+def citation_iri(base: str, cited_kind: str, cited_slug: str, index: int) -> str:
+    """The IRI of the n-th (1-based) citation of an event or claim.
+
+    >>> citation_iri("https://w3id.org/emigre/", "claim", "balagov-birth-date", 1)
+    'https://w3id.org/emigre/id/citation/claim-balagov-birth-date-1'
+    """
+    return entity_iri(base, "citation", f"{cited_kind}-{cited_slug}-{index}")
+
+
+def dataset_iri(base: str) -> str:
+    """The IRI of the dataset itself (VoID, DCAT, schema.org Dataset)."""
+    return f"{base}id/dataset"
+
+
+def dump_url(base: str, filename: str) -> str:
+    """The download URL of a dump file."""
+    return f"{base}dumps/{filename}"
+
+
+def context_url(base: str) -> str:
+    """The URL where the JSON-LD ``@context`` of the dumps is published."""
+    return f"{base}context.jsonld"
+
+
+def split_entity_iri(base: str, iri: str) -> tuple[str, str] | None:
+    """Kind and slug of one of our IRIs, or None.
+
+    >>> split_entity_iri("https://w3id.org/emigre/", "https://w3id.org/emigre/id/place/riga")
+    ('place', 'riga')
+    """
+    prefix = f"{base}id/"
+    if not iri.startswith(prefix):
+        return None
+    kind, _, slug = iri[len(prefix) :].partition("/")
+    return (kind, slug) if kind and SLUG_PATTERN.match(slug) else None

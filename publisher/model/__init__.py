@@ -1,0 +1,1 @@
+"""Curated records and their loading from ``data/`` (plain Python, no rdflib)."""
