@@ -154,7 +154,7 @@ def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
 def render_report_text(report: ValidationReport) -> str:
     """The report as a table (severity, focus node, path, message) and a summary line.
 
-    >>> print(render_report_text(ValidationReport(True, (), Graph())))
+    >>> print(render_report_text(ValidationReport(True, (), Graph())), end="")
     0 results: the graph conforms.
     """
     lines: list[str] = []
@@ -162,7 +162,7 @@ def render_report_text(report: ValidationReport) -> str:
         header = ("severity", "focus node", "path", "message")
         rows = [header, *(_row(result) for result in report.results)]
         widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
-        rule = tuple("-" * len(cell) for cell in header)
+        rule = (*("-" * width for width in widths), "-" * len(header[-1]))
         for row in (rows[0], rule, *rows[1:]):
             cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
             lines.append("  ".join([*cells, row[-1]]).rstrip())

@@ -122,6 +122,7 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 _WIKIDATA_ITEM = re.compile(r"^Q[1-9][0-9]*$")
 _URL = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 _LINE = "__line__"
+_LINES = "__lines__"
 
 
 class _LineLoader(yaml.CSafeLoader):
@@ -131,7 +132,15 @@ class _LineLoader(yaml.CSafeLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = cast(dict[str, Any], loader.construct_mapping(node, deep=True))
     mapping[_LINE] = node.start_mark.line + 1
+    mapping[_LINES] = {
+        key.value: key.start_mark.line + 1 for key, _ in node.value if isinstance(key.value, str)
+    }
     return mapping
+
+
+def _at(mapping: dict[str, Any], field: str) -> int:
+    """The line of ``field`` in ``mapping`` (of the mapping itself when the field is absent)."""
+    return cast(int, mapping.get(_LINES, {}).get(field, mapping[_LINE]))
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -148,7 +157,10 @@ def parse_yaml_file(path: Path) -> Any:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
-        raise DataError(Location(path, line), f"malformed YAML: {error.problem}") from None
+        message = f"malformed YAML: {error.problem}"
+        if error.context and error.context_mark and error.context_mark.line + 1 != line:
+            message += f" ({error.context} at line {error.context_mark.line + 1})"
+        raise DataError(Location(path, line), message) from None
     except yaml.YAMLError as error:
         raise DataError(Location(path), f"malformed YAML: {error}") from None
 
@@ -168,8 +180,8 @@ class _RecordParser:
         self.errors.append(DataError(Location(self.path, line, self.slug), message))
 
     def check_fields(self, mapping: dict[str, Any], allowed: set[str], what: str) -> None:
-        for name in sorted(set(mapping) - allowed - {_LINE}):
-            self.error(mapping[_LINE], f"{what}: unknown field {name!r}")
+        for name in sorted(set(mapping) - allowed - {_LINE, _LINES}):
+            self.error(_at(mapping, name), f"{what}: unknown field {name!r}")
 
     # -- values ----------------------------------------------------------------------------------
 
@@ -186,12 +198,12 @@ class _RecordParser:
             return ()
         pairs: list[tuple[str, str]] = []
         for language, text in value.items():
-            if language == _LINE:
+            if language in (_LINE, _LINES):
                 continue
             if not isinstance(language, str) or not _LANGUAGE.match(language):
-                self.error(value[_LINE], f"{field}: {language!r} is not a language tag")
+                self.error(_at(value, language), f"{field}: {language!r} is not a language tag")
             elif not isinstance(text, str) or not text.strip():
-                self.error(value[_LINE], f"{field}.{language} must be non-empty text")
+                self.error(_at(value, language), f"{field}.{language} must be non-empty text")
             else:
                 pairs.append((language, text.strip()))
         return tuple(sorted(pairs))
@@ -240,12 +252,12 @@ class _RecordParser:
     def date_range(
         self, mapping: dict[str, Any], line: int
     ) -> tuple[PartialDate | None, PartialDate | None]:
-        start = self.date(mapping.get("date"), line, "date")
-        end = self.date(mapping.get("end_date"), line, "end_date")
+        start = self.date(mapping.get("date"), _at(mapping, "date"), "date")
+        end = self.date(mapping.get("end_date"), _at(mapping, "end_date"), "end_date")
         if start and end and not start.not_after(end):
-            self.error(line, f"end_date {end.text} is before date {start.text}")
+            self.error(_at(mapping, "end_date"), f"end_date {end.text} is before date {start.text}")
         if end and not start:
-            self.error(line, "end_date without date")
+            self.error(_at(mapping, "end_date"), "end_date without date")
         return start, end
 
     def choice(self, value: Any, line: int, field: str, choices: Iterable[str]) -> str | None:
@@ -300,7 +312,9 @@ class _RecordParser:
         for item in self.items(value, line, f"{what}: cite"):
             item_line = item[_LINE]
             self.check_fields(item, _CITE_FIELDS, f"{what}: cite")
-            source = self.ref(item.get("source"), item_line, f"{what}: cite.source", ("source",))
+            source = self.ref(
+                item.get("source"), _at(item, "source"), f"{what}: cite.source", ("source",)
+            )
             excerpt = item.get("excerpt")
             mentioned_as = item.get("mentioned_as")
             if source is None:
@@ -338,13 +352,15 @@ class _RecordParser:
             raw = item.get("value")
             claim_value: Ref | PartialDate | LangText | None
             if prop.value_kind == "date":
-                claim_value = self.date(raw, item_line, f"{what}: value")
+                claim_value = self.date(raw, _at(item, "value"), f"{what}: value")
             elif prop.value_kind == "entity":
-                claim_value = self.ref(raw, item_line, f"{what}: value", prop.target_kinds)
+                claim_value = self.ref(raw, _at(item, "value"), f"{what}: value", prop.target_kinds)
             else:
-                claim_value = self.text_map(raw, item_line, f"{what}: value", required=True)
+                claim_value = self.text_map(
+                    raw, _at(item, "value"), f"{what}: value", required=True
+                )
             start, end = self.date_range(item, item_line)
-            cites = self.cites(item.get("cite"), item_line, what)
+            cites = self.cites(item.get("cite"), _at(item, "cite"), what)
             if claim_value is None or claim_value == ():
                 if raw is None:
                     self.error(item_line, f"{what}: value is required")
@@ -357,8 +373,10 @@ class _RecordParser:
                     cites=cites,
                     date=start,
                     end_date=end,
-                    approximate=self.flag(item.get("approximate"), item_line, "approximate"),
-                    privacy=self.privacy(item.get("privacy"), item_line),
+                    approximate=self.flag(
+                        item.get("approximate"), _at(item, "approximate"), "approximate"
+                    ),
+                    privacy=self.privacy(item.get("privacy"), _at(item, "privacy")),
                     line=item_line,
                 )
             )
@@ -372,22 +390,29 @@ class _RecordParser:
             self.check_fields(item, _EMIGRATION_FIELDS, "emigration")
             key = self.key(item, seen, "emigration")
             what = f"emigration {key!r}"
-            destinations = self.ref_list(item.get("to"), item_line, f"{what}: to", ("place",))
+            destinations = self.ref_list(item.get("to"), _at(item, "to"), f"{what}: to", ("place",))
             if not destinations:
                 self.error(item_line, f"{what}: to (at least one destination) is required")
             events.append(
                 Emigration(
                     key=key,
                     destinations=destinations,
-                    cites=self.cites(item.get("cite"), item_line, what),
-                    origin=self.ref(item.get("from"), item_line, f"{what}: from", ("place",)),
-                    date=self.date(item.get("date"), item_line, f"{what}: date"),
-                    approximate=self.flag(item.get("approximate"), item_line, "approximate"),
-                    circumstance=self.choice(
-                        item.get("circumstance"), item_line, f"{what}: circumstance", CIRCUMSTANCES
+                    cites=self.cites(item.get("cite"), _at(item, "cite"), what),
+                    origin=self.ref(
+                        item.get("from"), _at(item, "from"), f"{what}: from", ("place",)
                     ),
-                    wave=self.ref(item.get("wave"), item_line, f"{what}: wave", ("wave",)),
-                    privacy=self.privacy(item.get("privacy"), item_line),
+                    date=self.date(item.get("date"), _at(item, "date"), f"{what}: date"),
+                    approximate=self.flag(
+                        item.get("approximate"), _at(item, "approximate"), "approximate"
+                    ),
+                    circumstance=self.choice(
+                        item.get("circumstance"),
+                        _at(item, "circumstance"),
+                        f"{what}: circumstance",
+                        CIRCUMSTANCES,
+                    ),
+                    wave=self.ref(item.get("wave"), _at(item, "wave"), f"{what}: wave", ("wave",)),
+                    privacy=self.privacy(item.get("privacy"), _at(item, "privacy")),
                     line=item_line,
                 )
             )
@@ -402,7 +427,9 @@ class _RecordParser:
             self.check_fields(item, _PERSECUTION_FIELDS, "persecution")
             key = self.key(item, seen, "persecution")
             what = f"persecution {key!r}"
-            kind = self.choice(item.get("type"), item_line, f"{what}: type", PERSECUTION_TYPES)
+            kind = self.choice(
+                item.get("type"), _at(item, "type"), f"{what}: type", PERSECUTION_TYPES
+            )
             if kind is None and item.get("type") is None:
                 self.error(item_line, f"{what}: type is required")
             start, end = self.date_range(item, item_line)
@@ -410,18 +437,29 @@ class _RecordParser:
                 Persecution(
                     key=key,
                     type=kind or "invalid",
-                    cites=self.cites(item.get("cite"), item_line, what),
+                    cites=self.cites(item.get("cite"), _at(item, "cite"), what),
                     date=start,
                     end_date=end,
-                    approximate=self.flag(item.get("approximate"), item_line, "approximate"),
-                    actor=self.ref(item.get("actor"), item_line, f"{what}: actor", actor_kinds),
-                    charge=self.text_map(item.get("charge"), item_line, f"{what}: charge"),
-                    penalty=self.text_map(item.get("penalty"), item_line, f"{what}: penalty"),
-                    work=self.ref(item.get("work"), item_line, f"{what}: work", ("work",)),
-                    supporters=self.ref_list(
-                        item.get("supporters"), item_line, f"{what}: supporters", ("person",)
+                    approximate=self.flag(
+                        item.get("approximate"), _at(item, "approximate"), "approximate"
                     ),
-                    privacy=self.privacy(item.get("privacy"), item_line),
+                    actor=self.ref(
+                        item.get("actor"), _at(item, "actor"), f"{what}: actor", actor_kinds
+                    ),
+                    charge=self.text_map(
+                        item.get("charge"), _at(item, "charge"), f"{what}: charge"
+                    ),
+                    penalty=self.text_map(
+                        item.get("penalty"), _at(item, "penalty"), f"{what}: penalty"
+                    ),
+                    work=self.ref(item.get("work"), _at(item, "work"), f"{what}: work", ("work",)),
+                    supporters=self.ref_list(
+                        item.get("supporters"),
+                        _at(item, "supporters"),
+                        f"{what}: supporters",
+                        ("person",),
+                    ),
+                    privacy=self.privacy(item.get("privacy"), _at(item, "privacy")),
                     line=item_line,
                 )
             )
@@ -434,8 +472,10 @@ class _RecordParser:
             item_line = item[_LINE]
             self.check_fields(item, _QUOTE_FIELDS, "quote")
             key = self.key(item, seen, "quote")
-            text = self.text_map(item.get("text"), item_line, f"quote {key!r}: text", True)
-            source = self.ref(item.get("source"), item_line, f"quote {key!r}: source", ("source",))
+            text = self.text_map(item.get("text"), _at(item, "text"), f"quote {key!r}: text", True)
+            source = self.ref(
+                item.get("source"), _at(item, "source"), f"quote {key!r}: source", ("source",)
+            )
             if source is None:
                 self.error(item_line, f"quote {key!r}: source is required")
             elif text:
@@ -457,7 +497,7 @@ class _RecordParser:
         self.check_fields(raw, _COMMON_FIELDS | _FIELDS_BY_KIND[self.kind], self.kind)
         types = RECORD_TYPES[self.kind]
         record_type = self.choice(raw.get("type", types[0]), line, "type", types) or types[0]
-        name = self.text_map(raw.get("name"), line, "name", required=True)
+        name = self.text_map(raw.get("name"), _at(raw, "name"), "name", required=True)
         if name and "en" not in dict(name):
             self.error(line, "name needs an English form (en)")
         wikidata = raw.get("wikidata")
@@ -498,26 +538,34 @@ class _RecordParser:
             path=self.path,
             line=line,
             type=record_type,
-            alternate_names=self.text_list(raw.get("alternate_names"), line, "alternate_names"),
-            description=self.text_map(raw.get("description"), line, "description"),
+            alternate_names=self.text_list(
+                raw.get("alternate_names"), _at(raw, "alternate_names"), "alternate_names"
+            ),
+            description=self.text_map(
+                raw.get("description"), _at(raw, "description"), "description"
+            ),
             wikidata=wikidata,
             link_state="no-item" if link_state == "no-item" else "pending",
-            country=self.ref(raw.get("country"), line, "country", ("place",)),
-            historical_names=self.text_list(raw.get("historical_names"), line, "historical_names"),
+            country=self.ref(raw.get("country"), _at(raw, "country"), "country", ("place",)),
+            historical_names=self.text_list(
+                raw.get("historical_names"), _at(raw, "historical_names"), "historical_names"
+            ),
             date=date,
             end_date=end_date,
-            creators=self.ref_list(raw.get("creators"), line, "creators", ("person", "group")),
-            title=self.text_map(raw.get("title"), line, "title"),
-            author=self.ref(raw.get("author"), line, "author", ("person", "group")),
+            creators=self.ref_list(
+                raw.get("creators"), _at(raw, "creators"), "creators", ("person", "group")
+            ),
+            title=self.text_map(raw.get("title"), _at(raw, "title"), "title"),
+            author=self.ref(raw.get("author"), _at(raw, "author"), "author", ("person", "group")),
             author_name=raw.get("author_name"),
             publisher_name=raw.get("publisher_name"),
             url=url,
             locator=raw.get("locator"),
             language=language,
-            claims=self.claims(raw.get("claims"), line),
-            emigrations=self.emigrations(raw.get("emigrations"), line),
-            persecutions=self.persecutions(raw.get("persecutions"), line),
-            quotes=self.quotes(raw.get("quotes"), line),
+            claims=self.claims(raw.get("claims"), _at(raw, "claims")),
+            emigrations=self.emigrations(raw.get("emigrations"), _at(raw, "emigrations")),
+            persecutions=self.persecutions(raw.get("persecutions"), _at(raw, "persecutions")),
+            quotes=self.quotes(raw.get("quotes"), _at(raw, "quotes")),
         )
 
 
