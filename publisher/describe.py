@@ -15,6 +15,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from publisher import config, iris
 from publisher.dump import DUMP_STEM, sort_triples
 from publisher.formats import RDF_FORMATS
+from publisher.graph.terms import term_text
 from publisher.namespaces import (
     EMIGRE_NS,
     OWL_NS,
@@ -76,17 +77,17 @@ def compute_statistics(triples: Sequence[Triple], base: str) -> DatasetStatistic
     links = 0
     examples: dict[str, str] = {}
     for triple in triples:
-        subject = triple.subject.value
+        subject = term_text(triple.subject)
         subjects.add(subject)
         predicate = triple.predicate.value
         if predicate == rdf_type:
-            classes[triple.object.value] += 1
+            classes[term_text(triple.object)] += 1
             if subject.startswith(entity_prefixes):
                 entities.add(subject)
-                examples.setdefault(triple.object.value, subject)
+                examples.setdefault(term_text(triple.object), subject)
         elif predicate == link_state:
-            states[triple.object.value.rsplit("#", 1)[-1]] += 1
-        elif predicate == same_as and triple.object.value.startswith(WIKIDATA_ENTITY):
+            states[term_text(triple.object).rsplit("#", 1)[-1]] += 1
+        elif predicate == same_as and term_text(triple.object).startswith(WIKIDATA_ENTITY):
             links += 1
     person = f"{SCHEMA}Person"
     example_order = [person, *sorted(set(examples) - {person})]

@@ -2,9 +2,11 @@
 
 pyshacl holds the data in rdflib and takes time in proportion to it, so a graph of millions of
 triples is validated as many small graphs: each record's own triples (the entity, its events,
-claims and citations) plus the ``rdf:type`` of every node they point to, which is all that the
-shapes in ``shapes/`` look at. A record whose chunk content and shapes are unchanged since a run
-that conformed is not validated again: the cache keeps the SHA-256 of each conforming chunk.
+claims, citations and quotations). That is all the shapes in ``shapes/`` look at: they check
+references by IRI, never by the class of the node referred to (adding the types of referenced
+nodes would even be wrong: a typed node without its name would fail the name shapes).
+A record whose chunk content and shapes are unchanged since a run that conformed is not
+validated again: the cache keeps the SHA-256 of each conforming chunk.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyoxigraph
-from pyoxigraph import NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
 
 from publisher.config import BuildSettings
 from publisher.graph.build import EntityGraph
-from publisher.graph.terms import RDF_TYPE
+from publisher.graph.terms import term_text
 from publisher.validate import (
     ValidationReport,
     ValidationResult,
@@ -46,23 +48,14 @@ def _to_rdflib(triples: Iterable[Triple]) -> Graph:
         obj = triple.object
         if isinstance(obj, NamedNode):
             rdf_obj: URIRef | RdfLiteral = URIRef(obj.value)
-        elif obj.language:
+        elif isinstance(obj, Literal) and obj.language:
             rdf_obj = RdfLiteral(obj.value, lang=obj.language)
-        else:
+        elif isinstance(obj, Literal):
             rdf_obj = RdfLiteral(obj.value, datatype=URIRef(obj.datatype.value))
-        add((URIRef(triple.subject.value), URIRef(triple.predicate.value), rdf_obj))
+        else:
+            raise ValueError(f"blank node or quoted triple in {triple}")
+        add((URIRef(term_text(triple.subject)), URIRef(triple.predicate.value), rdf_obj))
     return graph
-
-
-def _chunk_triples(graph: EntityGraph, types: dict[str, list[Triple]]) -> list[Triple]:
-    """The record's triples plus the types of everything it points to."""
-    own_subjects = {triple.subject.value for triple in graph.triples}
-    extra: dict[str, list[Triple]] = {}
-    for triple in graph.triples:
-        obj = triple.object
-        if isinstance(obj, NamedNode) and obj.value not in own_subjects and obj.value in types:
-            extra[obj.value] = types[obj.value]
-    return [*graph.triples, *(t for key in sorted(extra) for t in extra[key])]
 
 
 def _fingerprint(triples: Sequence[Triple], shapes_digest: str) -> str:
@@ -120,11 +113,6 @@ def _merge(reports: list[ValidationReport]) -> ValidationReport:
 
 def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -> ValidationReport:
     """Validate every record's graph against ``settings.shapes_dir``; see the module docstring."""
-    types: dict[str, list[Triple]] = {}
-    for graph in graphs:
-        for triple in graph.triples:
-            if triple.predicate == RDF_TYPE:
-                types.setdefault(triple.subject.value, []).append(triple)
     shapes_digest = shapes_fingerprint(settings.shapes_dir)
     cache_path = settings.cache_dir / _CACHE_FILE if settings.cache_dir else None
     cached: set[str] = set()
@@ -134,7 +122,7 @@ def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -
     pending: list[tuple[str, list[Triple]]] = []
     conforming: set[str] = set()
     for graph in graphs:
-        chunk = _chunk_triples(graph, types)
+        chunk = list(graph.triples)
         fingerprint = _fingerprint(chunk, shapes_digest) if cache_path else ""
         if fingerprint and fingerprint in cached:
             conforming.add(fingerprint)

@@ -65,11 +65,12 @@ class EMIGRE(DefinedNamespace):
     CriminalCase: URIRef  # criminal case
     DayPrecision: URIRef  # day precision
     Defected: URIRef  # defected
-    Denunciation: URIRef  # denunciation
+    Denunciation: URIRef  # public denunciation
     DidNotReturn: URIRef  # did not return
     Dismissal: URIRef  # dismissal
     EventCancelled: URIRef  # event cancelled
     Expelled: URIRef  # expelled
+    Expulsion: URIRef  # expulsion
     ExtremismScreening: URIRef  # extremism screening
     Fine: URIRef  # fine
     Fled: URIRef  # fled

@@ -91,6 +91,7 @@ PERSECUTION_NODES = {
     "event-cancelled": "EventCancelled",
     "blacklist": "Blacklist",
     "denunciation": "Denunciation",
+    "expulsion": "Expulsion",
 }
 PERSECUTION_LABELS = {
     "wanted-list": "wanted list",
@@ -106,6 +107,7 @@ PERSECUTION_LABELS = {
     "event-cancelled": "event cancelled",
     "blacklist": "blacklist",
     "denunciation": "public denunciation",
+    "expulsion": "expulsion",
 }
 #: Kinds whose records carry a Wikidata link state.
 LINKABLE_KINDS = ("person", "group", "organization", "place", "work", "occupation")
@@ -366,6 +368,13 @@ def _emigration(writer: _Writer, subject: NamedNode, record: Record, event: Emig
         add(node, emigre("circumstance"), emigre(CIRCUMSTANCE_NODES[event.circumstance]))
     if event.wave:
         add(node, emigre("wave"), writer.node(event.wave))
+    for other in event.conflicts_with:
+        other_slug = iris.node_slug(record.slug, other)
+        add(
+            node,
+            emigre("conflictsWith"),
+            NamedNode(iris.entity_iri(writer.base, "emigration", other_slug)),
+        )
     _privacy(writer, node, event.privacy)
     writer.citations(node, "emigration", slug, event.cites)
 

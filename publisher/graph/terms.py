@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from publisher.model.dates import PartialDate, Precision
 from publisher.namespaces import OWL_NS, RDF_NS, SCHEMA, XSD_NS
@@ -65,3 +65,10 @@ PRECISION_NODES: dict[Precision, str] = {
     "month": "MonthPrecision",
     "day": "DayPrecision",
 }
+
+
+def term_text(term: NamedNode | BlankNode | Literal | Triple) -> str:
+    """The IRI, label or lexical form of a term (our graphs have no quoted triples)."""
+    if isinstance(term, Triple):
+        raise ValueError(f"unexpected quoted triple {term}")
+    return term.value

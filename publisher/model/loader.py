@@ -101,6 +101,7 @@ _EMIGRATION_FIELDS = {
     "wave",
     "privacy",
     "cite",
+    "conflicts_with",
 }
 _PERSECUTION_FIELDS = {
     "key",
@@ -391,8 +392,12 @@ class _RecordParser:
             key = self.key(item, seen, "emigration")
             what = f"emigration {key!r}"
             destinations = self.ref_list(item.get("to"), _at(item, "to"), f"{what}: to", ("place",))
-            if not destinations:
-                self.error(item_line, f"{what}: to (at least one destination) is required")
+            conflicts = item.get("conflicts_with") or []
+            if not isinstance(conflicts, list) or not all(
+                isinstance(c, str | int) for c in conflicts
+            ):
+                self.error(_at(item, "conflicts_with"), f"{what}: conflicts_with must list keys")
+                conflicts = []
             events.append(
                 Emigration(
                     key=key,
@@ -416,6 +421,15 @@ class _RecordParser:
                     line=item_line,
                 )
             )
+        keys = {event.key for event in events}
+        for event in events:
+            for other in event.conflicts_with:
+                if other not in keys or other == event.key:
+                    self.error(
+                        event.line,
+                        f"emigration {event.key!r}: conflicts_with {other!r} "
+                        "names no other emigration of this record",
+                    )
         return tuple(events)
 
     def persecutions(self, value: Any, line: int) -> tuple[Persecution, ...]:

@@ -36,6 +36,7 @@ PERSECUTION_TYPES = (
     "event-cancelled",
     "blacklist",
     "denunciation",
+    "expulsion",
 )
 
 
@@ -84,6 +85,8 @@ class Emigration:
     destinations: tuple[Ref, ...]
     cites: tuple[Citation, ...]
     origin: Ref | None = None
+    #: Keys of other emigrations of the same record that another source tells differently.
+    conflicts_with: tuple[str, ...] = ()
     date: PartialDate | None = None
     approximate: bool = False
     circumstance: str | None = None
