@@ -179,17 +179,6 @@ BAD_INPUT = {
         ),
         "people/example-exile.yaml:4: record 'example-exile': claim 'occupation' is not cited",
     ),
-    "withheld claim that would leak": (
-        _replace(
-            "people/example-exile.yaml", 'date: "2022-04"', 'date: "2022-04"\n    privacy: withheld'
-        )
-        and _replace(
-            "people/example-exile.yaml",
-            'excerpt: "left in March"',
-            'excerpt: "left for Riga in March"',
-        ),
-        "record 'example-exile': claim 'residence' is withheld, but 'Riga' appears in a published excerpt",
-    ),
     "unknown field": (
         _replace(
             "people/example-exile.yaml",
