@@ -102,7 +102,7 @@ def _merge(reports: list[ValidationReport]) -> ValidationReport:
         merged += report.report_graph
     results: list[ValidationResult] = sorted(
         {result for report in reports for result in report.results},
-        key=lambda r: (r.focus_node, r.path or "", r.source_shape, r.message, r.value or ""),
+        key=ValidationResult.sort_key,
     )
     return ValidationReport(
         conforms=all(report.conforms for report in reports),

@@ -39,6 +39,7 @@ SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
 
 _LOCAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _TYPED_LITERAL = re.compile(r"\^\^<([^>]*)>$")
+_BRACKETED_IRI = re.compile(r"<([^>]*)>")
 
 
 class ValidationRunError(EmigreError):
@@ -117,8 +118,8 @@ def validate_graph(data: Graph, shapes: Graph) -> ValidationReport:
             # target, and inference would clone and grow the data graph (slow on large graphs).
             ont_graph=None,
             inference="none",
-            # SHACL Advanced Features: SPARQL-based targets (NoBlankNodeShape) need them;
-            # SPARQL-based constraints run either way.
+            # SHACL Advanced Features: the SPARQL-based targets of NoBlankNodeShape and
+            # DateOrderShape need them (SPARQL-based constraints run either way).
             advanced=True,
             # Advanced mode otherwise clones the data graph in case SHACL rules write to it.
             # The shapes hold no sh:rule (tests/test_shapes.py checks it), so nothing writes.
@@ -217,14 +218,26 @@ def _term_text(term: Node | None) -> str:
 
 
 def _path_text(graph: Graph, path: Node) -> str:
-    """A SHACL property path in SPARQL syntax (an IRI path is just the IRI)."""
+    """A SHACL property path: an IRI path as the IRI, any other in SPARQL syntax.
+
+    >>> from rdflib.collection import Collection
+    >>> graph, steps = Graph(), [URIRef("http://schema.org/knows"), URIRef("http://schema.org/name")]
+    >>> _path_text(graph, Collection(graph, BNode(), steps).uri)
+    '<http://schema.org/knows>/<http://schema.org/name>'
+    """
+    if isinstance(path, BNode):
+        return _path_step(graph, path)
+    return _term_text(path)
+
+
+def _path_step(graph: Graph, path: Node) -> str:
     if not isinstance(path, BNode):
-        return _term_text(path)
+        return f"<{path}>" if isinstance(path, URIRef) else _term_text(path)
     if (path, RDF.first, None) in graph:
-        return "/".join(_path_text(graph, step) for step in graph.items(path))
+        return "/".join(_path_step(graph, step) for step in graph.items(path))
     alternatives = graph.value(path, SH.alternativePath)
     if alternatives is not None:
-        return "(" + "|".join(_path_text(graph, step) for step in graph.items(alternatives)) + ")"
+        return "(" + "|".join(_path_step(graph, step) for step in graph.items(alternatives)) + ")"
     for predicate, text in (
         (SH.inversePath, "^{}"),
         (SH.zeroOrMorePath, "({})*"),
@@ -233,7 +246,7 @@ def _path_text(graph: Graph, path: Node) -> str:
     ):
         inner = graph.value(path, predicate)
         if inner is not None:
-            return text.format(_path_text(graph, inner))
+            return text.format(_path_step(graph, inner))
     return _term_text(path)
 
 
@@ -247,10 +260,12 @@ def _local_name(iri: URIRef) -> str:
 
 
 def _compact(text: str) -> str:
-    """An IRI, or a literal's datatype, shortened with the report prefixes where one applies.
+    """Shorten IRIs with the report prefixes: a whole IRI, a path's ``<IRI>``s, a datatype.
 
     >>> _compact("http://schema.org/name")
     'schema:name'
+    >>> _compact("<https://w3id.org/emigre/ns#conflictsWith>/<http://schema.org/name>")
+    'emigre:conflictsWith/schema:name'
     >>> _compact('"2022"^^<http://www.w3.org/2001/XMLSchema#gYear>')
     '"2022"^^xsd:gYear'
     >>> _compact("https://w3id.org/emigre/id/person/ulitskaya")
@@ -260,15 +275,18 @@ def _compact(text: str) -> str:
         typed = _TYPED_LITERAL.search(text)
         if typed is None:
             return text
-        datatype = _compact(typed.group(1))
-        if datatype == typed.group(1):
-            return text
-        return f"{text[: typed.start()]}^^{datatype}"
+        return text[: typed.start()] + "^^" + _compact_iri(typed.group(1))
+    if text.startswith(("<", "^", "(")):
+        return _BRACKETED_IRI.sub(lambda match: _compact_iri(match.group(1)), text)
+    return _compact_iri(text, bracket=False)
+
+
+def _compact_iri(iri: str, *, bracket: bool = True) -> str:
     for prefix, namespace in REPORT_PREFIXES.items():
-        local = text[len(namespace) :]
-        if text.startswith(namespace) and _LOCAL_NAME.fullmatch(local):
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and _LOCAL_NAME.fullmatch(local):
             return f"{prefix}:{local}"
-    return text
+    return f"<{iri}>" if bracket else iri
 
 
 def _row(result: ValidationResult) -> tuple[str, str, str, str]:
