@@ -26,7 +26,7 @@ from publisher.graph.build import EntityGraph, build_graphs
 from publisher.model.loader import load_dataset
 from publisher.model.records import Dataset
 from publisher.model.reference import load_reference_table
-from publisher.shacl_run import validate_entity_graphs
+from publisher.shacl_run import ValidationRun, validate_entity_graphs
 from publisher.validate import ValidationReport, render_report_text, render_report_turtle
 
 Progress = Callable[[str], None]
@@ -88,13 +88,17 @@ def load_graph(
 
 def validate_release(
     settings: BuildSettings, timings: Timings | None = None, progress: Progress = _quiet
-) -> tuple[LoadedGraph, ValidationReport]:
+) -> tuple[LoadedGraph, ValidationRun]:
     """Load, build and validate; never writes outputs (except the validation cache)."""
     timings = timings or Timings()
     loaded = load_graph(settings, timings, progress)
     with timings.step("validate (SHACL)", progress):
-        report = validate_entity_graphs(loaded.graphs, settings)
-    return loaded, report
+        run = validate_entity_graphs(loaded.graphs, settings)
+    progress(
+        f"validated {run.validated_records} records with {run.engine}"
+        f" ({run.cached_records} unchanged since a conforming run)"
+    )
+    return loaded, run
 
 
 def all_triples(graphs: list[EntityGraph]) -> list[Triple]:
@@ -113,7 +117,8 @@ def build_release(
     in every failing case the previous ``out_dir`` is left as it was.
     """
     timings = Timings()
-    loaded, report = validate_release(settings, timings, progress)
+    loaded, run = validate_release(settings, timings, progress)
+    report = run.report
     if not report.conforms:
         raise ValidationFailed(render_report_text(report))
     with timings.step("write dumps", progress):

@@ -59,6 +59,13 @@ def _data_options(command: F) -> F:
         ),
         click.option("--no-cache", is_flag=True, help="Validate every record again."),
         click.option(
+            "--shacl-engine",
+            type=click.Choice(["auto", "pyshacl", "turbo"]),
+            default="auto",
+            show_default=True,
+            help="pyshacl (reference), turbo (pyshacl-turbo, for large data) or auto.",
+        ),
+        click.option(
             "--workers",
             type=click.IntRange(min=0),
             default=0,
@@ -82,6 +89,7 @@ def _settings(options: dict[str, Any], out_dir: Path = Path("dist")) -> BuildSet
         base_iri=base,
         cache_dir=None if options["no_cache"] else options["cache_dir"],
         workers=options["workers"],
+        shacl_engine=options["shacl_engine"],
     )
 
 
@@ -161,7 +169,8 @@ def validate(turtle: bool, **options: Any) -> None:
     def action() -> int:
         from publisher.validate import render_report_turtle
 
-        _, report = validate_release(_settings(options))
+        _, run = validate_release(_settings(options))
+        report = run.report
         click.echo(render_report_turtle(report) if turtle else render_report_text(report))
         return 0 if report.conforms else 1
 

@@ -35,6 +35,8 @@ class BuildSettings:
     cache_dir: Path | None = None
     #: Worker processes for SHACL validation (0 = one per core).
     workers: int = 0
+    #: SHACL engine: ``pyshacl``, ``turbo`` (pyshacl-turbo) or ``auto`` (turbo for large graphs).
+    shacl_engine: str = "auto"
 
     @property
     def reference_table(self) -> Path:

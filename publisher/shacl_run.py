@@ -15,21 +15,20 @@ import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph
-from pyoxigraph import Literal, NamedNode, Triple
-from rdflib import Graph, URIRef
-from rdflib import Literal as RdfLiteral
+from pyoxigraph import Triple
+from rdflib import Graph
 
 from publisher.config import BuildSettings
 from publisher.graph.build import EntityGraph
-from publisher.graph.terms import term_text
 from publisher.validate import (
     ValidationReport,
     ValidationResult,
     load_shapes,
-    validate_graph,
+    turbo_available,
+    validate_ntriples,
 )
 
 #: Entities per pyshacl call: large enough to amortise pyshacl's per-call set-up, small enough
@@ -37,25 +36,10 @@ from publisher.validate import (
 CHUNK_ENTITIES = 400
 #: Below this many triples everything is validated in this process, in one call.
 IN_PROCESS_TRIPLES = 60_000
+#: From this many triples to validate, ``auto`` picks the Rust engine when it is installed.
+AUTO_TURBO_TRIPLES = 200_000
 
 _CACHE_FILE = "shacl-conforming.txt"
-
-
-def _to_rdflib(triples: Iterable[Triple]) -> Graph:
-    graph = Graph()
-    add = graph.add
-    for triple in triples:
-        obj = triple.object
-        if isinstance(obj, NamedNode):
-            rdf_obj: URIRef | RdfLiteral = URIRef(obj.value)
-        elif isinstance(obj, Literal) and obj.language:
-            rdf_obj = RdfLiteral(obj.value, lang=obj.language)
-        elif isinstance(obj, Literal):
-            rdf_obj = RdfLiteral(obj.value, datatype=URIRef(obj.datatype.value))
-        else:
-            raise ValueError(f"blank node or quoted triple in {triple}")
-        add((URIRef(term_text(triple.subject)), URIRef(triple.predicate.value), rdf_obj))
-    return graph
 
 
 def _fingerprint(triples: Sequence[Triple], shapes_digest: str) -> str:
@@ -78,16 +62,19 @@ def shapes_fingerprint(shapes_dir: Path) -> str:
 _worker_shapes: Graph | None = None
 
 
-def _init_worker(shapes_dir: str) -> None:
-    global _worker_shapes
+_worker_engine = "pyshacl"
+
+
+def _init_worker(shapes_dir: str, engine: str) -> None:
+    global _worker_shapes, _worker_engine
     _worker_shapes = load_shapes(Path(shapes_dir))
+    _worker_engine = engine
 
 
 def _validate_chunk(ntriples: str) -> ValidationReport:
     """Validate a chunk sent as N-Triples text (cheap to pass between processes)."""
     assert _worker_shapes is not None
-    quads = pyoxigraph.parse(ntriples.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES)
-    return validate_graph(_to_rdflib(quad.triple for quad in quads), _worker_shapes)
+    return validate_ntriples(ntriples, _worker_shapes, _worker_engine)
 
 
 def _as_ntriples(chunks: Iterable[list[Triple]]) -> str:
@@ -111,7 +98,30 @@ def _merge(reports: list[ValidationReport]) -> ValidationReport:
     )
 
 
-def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -> ValidationReport:
+def choose_engine(requested: str, triples: int) -> str:
+    """The engine to run: ``auto`` takes the Rust engine for large graphs when it is installed.
+
+    >>> choose_engine("pyshacl", 10**7)
+    'pyshacl'
+    >>> choose_engine("auto", 1000)
+    'pyshacl'
+    """
+    if requested != "auto":
+        return requested
+    return "turbo" if triples >= AUTO_TURBO_TRIPLES and turbo_available() else "pyshacl"
+
+
+@dataclass(frozen=True)
+class ValidationRun:
+    """A report and how it was made."""
+
+    report: ValidationReport
+    engine: str
+    validated_records: int
+    cached_records: int
+
+
+def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -> ValidationRun:
     """Validate every record's graph against ``settings.shapes_dir``; see the module docstring."""
     shapes_digest = shapes_fingerprint(settings.shapes_dir)
     cache_path = settings.cache_dir / _CACHE_FILE if settings.cache_dir else None
@@ -129,22 +139,23 @@ def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -
         else:
             pending.append((fingerprint, chunk))
 
-    batches: list[list[tuple[str, list[Triple]]]] = [
-        pending[start : start + CHUNK_ENTITIES] for start in range(0, len(pending), CHUNK_ENTITIES)
-    ]
     total = sum(len(chunk) for _, chunk in pending)
+    engine = choose_engine(settings.shacl_engine, total)
+    workers = settings.workers or os.cpu_count() or 1
+    # The Rust engine has little per-call cost: one batch per worker and a few more for balance.
+    size = CHUNK_ENTITIES if engine == "pyshacl" else max(1, -(-len(pending) // (workers * 4)))
+    batches = [pending[start : start + size] for start in range(0, len(pending), size)]
     reports: list[ValidationReport] = []
-    if total <= IN_PROCESS_TRIPLES or len(batches) <= 1:
-        _init_worker(str(settings.shapes_dir))
-        if pending:
-            reports.append(_validate_chunk(_as_ntriples(chunk for _, chunk in pending)))
+    if total <= IN_PROCESS_TRIPLES or len(batches) <= 1 or workers == 1:
+        _init_worker(str(settings.shapes_dir), engine)
+        for batch in batches:
+            reports.append(_validate_chunk(_as_ntriples(chunk for _, chunk in batch)))
             if reports[-1].conforms:
-                conforming.update(fp for fp, _ in pending)
+                conforming.update(fp for fp, _ in batch)
     else:
-        workers = settings.workers or os.cpu_count() or 1
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers, _init_worker, (str(settings.shapes_dir),)) as pool:
-            payloads = [_as_ntriples(chunk for _, chunk in batch) for batch in batches]
+        with context.Pool(workers, _init_worker, (str(settings.shapes_dir), engine)) as pool:
+            payloads = (_as_ntriples(chunk for _, chunk in batch) for batch in batches)
             for batch, report in zip(batches, pool.imap(_validate_chunk, payloads), strict=True):
                 reports.append(report)
                 if report.conforms:
@@ -155,4 +166,4 @@ def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         lines = sorted(fp for fp in conforming if fp)
         cache_path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="ascii")
-    return _merge(reports)
+    return ValidationRun(_merge(reports), engine, len(pending), len(graphs) - len(pending))

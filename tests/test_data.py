@@ -26,8 +26,8 @@ def dataset() -> Dataset:
 
 
 def test_real_data_conforms(tmp_path: Path) -> None:
-    _, report = validate_release(BuildSettings(cache_dir=None, out_dir=tmp_path / "dist"))
-    assert report.conforms, [r.message for r in report.results]
+    _, run = validate_release(BuildSettings(cache_dir=None, out_dir=tmp_path / "dist"))
+    assert run.report.conforms, [r.message for r in run.report.results]
 
 
 def test_reference_table_matches_the_shared_copy() -> None:
@@ -88,3 +88,15 @@ def test_every_person_linked_to_wikidata_uses_a_checked_id(dataset: Dataset) -> 
             assert record.wikidata in table, record.ref
             expected = "verified" if table[record.wikidata].status == "verified" else "needs-review"
             assert record.link_state == expected
+
+
+def test_both_shacl_engines_agree_on_the_real_data(tmp_path: Path) -> None:
+    runs = {
+        engine: validate_release(
+            BuildSettings(cache_dir=None, out_dir=tmp_path / "dist", shacl_engine=engine)
+        )[1]
+        for engine in ("pyshacl", "turbo")
+    }
+    assert {run.engine for run in runs.values()} == {"pyshacl", "turbo"}
+    assert runs["pyshacl"].report.conforms == runs["turbo"].report.conforms
+    assert runs["pyshacl"].report.results == runs["turbo"].report.results

@@ -290,3 +290,35 @@ def test_a_failure_to_run_raises(shapes: Graph) -> None:
 
 def test_project_shapes_load() -> None:
     assert len(load_shapes(ROOT / "shapes")) > 0
+
+
+# -- the two engines agree ------------------------------------------------------------------------
+
+_EXAMPLES = sorted((Path(__file__).parent / "shapes").glob("*/*.ttl"))
+
+
+def _signature(report: ValidationReport) -> set[tuple[str, str | None, str, str]]:
+    """What must match between engines (blank-node labels may differ, so they are masked)."""
+    return {
+        (
+            "_:b" if r.focus_node.startswith("_:") else r.focus_node,
+            r.path,
+            r.source_shape,
+            r.severity,
+        )
+        for r in report.results
+    }
+
+
+@pytest.mark.parametrize("example", _EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_turbo_engine_agrees_with_pyshacl(example: Path) -> None:
+    from publisher.validate import load_shapes, validate_ntriples
+
+    shapes = load_shapes(Path(__file__).parent.parent / "shapes")
+    graph = Graph()
+    graph.parse(example, format="turtle")
+    text = graph.serialize(format="nt")
+    reference = validate_ntriples(text, shapes, "pyshacl")
+    fast = validate_ntriples(text, shapes, "turbo")
+    assert fast.conforms == reference.conforms
+    assert _signature(fast) == _signature(reference)
