@@ -80,7 +80,7 @@ def load_graph(
     timings = timings or Timings()
     with timings.step("load records", progress):
         reference = load_reference_table(settings.reference_table)
-        dataset = load_dataset(settings.data_dir, reference)
+        dataset = load_dataset(settings.data_dir, reference, settings.cache_dir, settings.workers)
     with timings.step("build graph", progress):
         graphs = build_graphs(dataset, settings.base_iri)
     return LoadedGraph(dataset, graphs)

@@ -35,6 +35,10 @@ class DataError(EmigreError):
         self.message = message
         super().__init__(f"{location}: {message}")
 
+    def __reduce__(self) -> tuple[type[DataError], tuple[Location, str]]:
+        # Parsed files (with their errors) cross process boundaries and live in the cache.
+        return (DataError, (self.location, self.message))
+
 
 class DataErrors(EmigreError):
     """Several data errors found in one pass, reported together so a curator fixes them at once."""

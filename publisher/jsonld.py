@@ -9,6 +9,7 @@ jsonld.js in safe mode) and compare it with the Turtle dump as RDF.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -125,8 +126,9 @@ def jsonld_context() -> dict[str, Any]:
 _PREFIX_ORDER = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
 
 
+@functools.lru_cache(maxsize=65536)
 def _compact(iri: str) -> str:
-    """A prefixed name when a prefix fits, else the IRI.
+    """A prefixed name when a prefix fits, else the IRI (memoized: the same IRIs recur).
 
     >>> _compact("http://schema.org/Person")
     'schema:Person'
@@ -156,6 +158,13 @@ def _value_object(obj: NamedNode | Literal) -> dict[str, str]:
     if datatype == _XSD_STRING:
         return {"@value": obj.value}
     return {"@value": obj.value, "@type": _compact(datatype)}
+
+
+def _value_key(value: Any) -> tuple[str, ...]:
+    """A total order over the JSON values we write (strings, booleans, value objects)."""
+    if isinstance(value, dict):
+        return ("1", *(f"{key}={value[key]}" for key in sorted(value)))
+    return ("0", str(value))
 
 
 def _node_object(subject: str, pairs: list[tuple[str, NamedNode | Literal]]) -> dict[str, Any]:
@@ -193,7 +202,7 @@ def _node_object(subject: str, pairs: list[tuple[str, NamedNode | Literal]]) -> 
             for language, texts in sorted(by_language.items())
         }
     for term, values in collected.items():
-        ordered = sorted(values, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        ordered = sorted(values, key=_value_key) if len(values) > 1 else values
         node[term] = ordered[0] if len(ordered) == 1 else ordered
     return {key: node[key] for key in sorted(node, key=lambda k: (k not in ("id", "type"), k))}
 

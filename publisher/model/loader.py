@@ -608,20 +608,29 @@ def record_files(data_dir: Path) -> list[tuple[Path, str]]:
     return files
 
 
-def load_dataset(data_dir: Path, reference: dict[str, ReferenceEntry]) -> Dataset:
+def load_dataset(
+    data_dir: Path,
+    reference: dict[str, ReferenceEntry],
+    cache_dir: Path | None = None,
+    workers: int = 0,
+) -> Dataset:
     """Load and check every record under ``data_dir``.
 
     Raises DataErrors listing every problem (file, line, record) when anything is wrong.
+    ``cache_dir`` keeps parsed records of unchanged files between runs.
     """
-    from publisher.model import checks  # local: checks imports records, not the loader
+    from publisher.model import checks
+    from publisher.model.parsing import parse_files  # parsing imports this module
 
     errors: list[DataError] = []
     records: list[Record] = []
+    files = []
     for path, kind in record_files(data_dir):
         if path.suffix == ".yml":
             errors.append(DataError(Location(path), "record files end in .yaml"))
-            continue
-        record, file_errors = parse_record_file(path, kind)
+        else:
+            files.append((path, kind))
+    for record, file_errors in parse_files(files, cache_dir, workers):
         errors.extend(file_errors)
         if record is not None:
             records.append(record)
