@@ -6,7 +6,6 @@ outputs go to a temporary directory next to the target that replaces it only whe
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import tempfile
@@ -16,17 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Triple
-
 from publisher.config import BuildSettings
-from publisher.describe import DatasetStatistics, compute_statistics, write_descriptions
-from publisher.dump import sort_triples, write_checksums, write_dumps
+from publisher.describe import DatasetStatistics, write_descriptions
+from publisher.dump import write_checksums, write_dumps
 from publisher.errors import BuildError, ValidationFailed
-from publisher.graph.build import EntityGraph, build_graphs
+from publisher.fragments import Fragment, render_fragments
 from publisher.model.loader import load_dataset
 from publisher.model.records import Dataset
 from publisher.model.reference import load_reference_table
-from publisher.shacl_run import ValidationRun, validate_entity_graphs
+from publisher.shacl_run import ValidationRun, validate_fragments
 from publisher.validate import ValidationReport, render_report_text, render_report_turtle
 
 Progress = Callable[[str], None]
@@ -56,10 +53,15 @@ class Timings:
 
 @dataclass(frozen=True)
 class LoadedGraph:
-    """What every command starts from: the records and their graphs."""
+    """What every command starts from: the records and each one's rendered fragment."""
 
     dataset: Dataset
-    graphs: list[EntityGraph]
+    fragments: list[Fragment]
+
+    @property
+    def statistics(self) -> DatasetStatistics:
+        """Counts over the whole graph."""
+        return DatasetStatistics.combine(fragment.statistics for fragment in self.fragments)
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,10 @@ def load_graph(
         reference = load_reference_table(settings.reference_table)
         dataset = load_dataset(settings.data_dir, reference, settings.cache_dir, settings.workers)
     with timings.step("build graph", progress):
-        graphs = build_graphs(dataset, settings.base_iri)
-    return LoadedGraph(dataset, graphs)
+        fragments = render_fragments(
+            dataset, settings.base_iri, settings.cache_dir, settings.workers
+        )
+    return LoadedGraph(dataset, fragments)
 
 
 def validate_release(
@@ -93,17 +97,12 @@ def validate_release(
     timings = timings or Timings()
     loaded = load_graph(settings, timings, progress)
     with timings.step("validate (SHACL)", progress):
-        run = validate_entity_graphs(loaded.graphs, settings)
+        run = validate_fragments(loaded.fragments, settings)
     progress(
         f"validated {run.validated_records} records with {run.engine}"
         f" ({run.cached_records} unchanged since a conforming run)"
     )
     return loaded, run
-
-
-def all_triples(graphs: list[EntityGraph]) -> list[Triple]:
-    """Every published triple, sorted."""
-    return sort_triples(itertools.chain.from_iterable(graph.triples for graph in graphs))
 
 
 def build_release(
@@ -122,10 +121,11 @@ def build_release(
     if not report.conforms:
         raise ValidationFailed(render_report_text(report))
     with timings.step("write dumps", progress):
-        triples = all_triples(loaded.graphs)
-        statistics = compute_statistics(triples, settings.base_iri)
+        statistics = loaded.statistics
+        lines = sorted(line for fragment in loaded.fragments for line in fragment.lines)
+        nodes = [text for _, text in sorted(n for f in loaded.fragments for n in f.jsonld_nodes)]
         with staging_directory(settings.out_dir) as staging:
-            files = write_dumps(triples, staging, settings.base_iri)
+            files = write_dumps(lines, nodes, staging, settings.base_iri)
             files += write_descriptions(statistics, staging, settings.base_iri, release_date)
             (staging / "validation.ttl").write_text(render_report_turtle(report), encoding="utf-8")
             (staging / "validation.txt").write_text(render_report_text(report), encoding="utf-8")

@@ -15,9 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from publisher import __version__
-from publisher.build import all_triples, build_release, load_graph, validate_release
+from publisher.build import build_release, load_graph, validate_release
 from publisher.config import DEFAULT_BASE_IRI, BuildSettings, project_root
-from publisher.describe import compute_statistics
 from publisher.errors import EmigreError
 from publisher.validate import render_report_text
 
@@ -186,7 +185,7 @@ def stats(as_json: bool, **options: Any) -> None:
     def action() -> int:
         settings = _settings(options)
         loaded = load_graph(settings)
-        statistics = compute_statistics(all_triples(loaded.graphs), settings.base_iri)
+        statistics = loaded.statistics
         if as_json:
             click.echo(json.dumps(statistics.as_json(), indent=2))
             return 0

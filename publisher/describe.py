@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,10 @@ _DESCRIPTION_PREFIXES = {
 
 @dataclass(frozen=True)
 class DatasetStatistics:
-    """Counts a build reports and describes: triples, entities by class, Wikidata links."""
+    """Counts a build reports and describes: triples, entities by class, Wikidata links.
+
+    Statistics of disjoint parts (one per record) add up with ``combine``.
+    """
 
     triples: int
     distinct_subjects: int
@@ -50,7 +53,43 @@ class DatasetStatistics:
     classes: tuple[tuple[str, int], ...]
     link_states: tuple[tuple[str, int], ...]
     wikidata_links: int
-    example_resources: tuple[str, ...]
+    #: The first entity (in IRI order) of each class: VoID example resources.
+    first_by_class: tuple[tuple[str, str], ...]
+
+    @property
+    def example_resources(self) -> tuple[str, ...]:
+        """Up to three example entities, a person first."""
+        first = dict(self.first_by_class)
+        person = f"{SCHEMA}Person"
+        order = [person, *sorted(set(first) - {person})]
+        return tuple(first[c] for c in order if c in first)[:3]
+
+    @classmethod
+    def combine(cls, parts: Iterable[DatasetStatistics]) -> DatasetStatistics:
+        """The statistics of the union of disjoint parts."""
+        triples = subjects = entities = links = 0
+        classes: Counter[str] = Counter()
+        states: Counter[str] = Counter()
+        first: dict[str, str] = {}
+        for part in parts:
+            triples += part.triples
+            subjects += part.distinct_subjects
+            entities += part.entities
+            links += part.wikidata_links
+            classes.update(dict(part.classes))
+            states.update(dict(part.link_states))
+            for class_iri, subject in part.first_by_class:
+                if class_iri not in first or subject < first[class_iri]:
+                    first[class_iri] = subject
+        return cls(
+            triples=triples,
+            distinct_subjects=subjects,
+            entities=entities,
+            classes=tuple(sorted(classes.items())),
+            link_states=tuple(sorted(states.items())),
+            wikidata_links=links,
+            first_by_class=tuple(sorted(first.items())),
+        )
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON for ``stats.json`` and ``emigre stats --json``."""
@@ -65,7 +104,7 @@ class DatasetStatistics:
 
 
 def compute_statistics(triples: Sequence[Triple], base: str) -> DatasetStatistics:
-    """Counts over the published triples."""
+    """Counts over triples (the whole dataset, or one record's disjoint part of it)."""
     rdf_type = f"{RDF_NS}type"
     same_as = f"{OWL_NS}sameAs"
     link_state = f"{EMIGRE_NS}wikidataLinkState"
@@ -75,22 +114,22 @@ def compute_statistics(triples: Sequence[Triple], base: str) -> DatasetStatistic
     entity_prefixes = tuple(f"{base}id/{kind}/" for kind in iris.ENTITY_KINDS)
     entities: set[str] = set()
     links = 0
-    examples: dict[str, str] = {}
+    first: dict[str, str] = {}
     for triple in triples:
         subject = term_text(triple.subject)
         subjects.add(subject)
         predicate = triple.predicate.value
         if predicate == rdf_type:
-            classes[term_text(triple.object)] += 1
+            class_iri = term_text(triple.object)
+            classes[class_iri] += 1
             if subject.startswith(entity_prefixes):
                 entities.add(subject)
-                examples.setdefault(term_text(triple.object), subject)
+                if class_iri not in first or subject < first[class_iri]:
+                    first[class_iri] = subject
         elif predicate == link_state:
             states[term_text(triple.object).rsplit("#", 1)[-1]] += 1
         elif predicate == same_as and term_text(triple.object).startswith(WIKIDATA_ENTITY):
             links += 1
-    person = f"{SCHEMA}Person"
-    example_order = [person, *sorted(set(examples) - {person})]
     return DatasetStatistics(
         triples=len(triples),
         distinct_subjects=len(subjects),
@@ -98,7 +137,7 @@ def compute_statistics(triples: Sequence[Triple], base: str) -> DatasetStatistic
         classes=tuple(sorted(classes.items())),
         link_states=tuple(sorted(states.items())),
         wikidata_links=links,
-        example_resources=tuple(examples[c] for c in example_order if c in examples)[:3],
+        first_by_class=tuple(sorted(first.items())),
     )
 
 

@@ -10,14 +10,15 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph
 from pyoxigraph import Triple
 
 from publisher import iris
-from publisher.formats import JSONLD, NTRIPLES, RDF_FORMATS, Format
-from publisher.jsonld import jsonld_context, render_jsonld
+from publisher.formats import JSONLD, NTRIPLES, RDF_FORMATS, RDFXML, TURTLE, Format
+from publisher.jsonld import assemble_jsonld, jsonld_context, render_jsonld
 from publisher.namespaces import PREFIXES
 
 DUMP_STEM = "emigre"
@@ -52,19 +53,45 @@ def write_gzip(path: Path, data: bytes) -> Path:
     return target
 
 
-def write_dumps(triples: Sequence[Triple], out_dir: Path, base: str) -> list[Path]:
-    """Write every RDF format, each gzipped too, and the JSON-LD context. Returns the files."""
+def write_dumps(
+    sorted_lines: Sequence[str], jsonld_nodes: Sequence[str], out_dir: Path, base: str
+) -> list[Path]:
+    """Write every RDF format, each gzipped too, and the JSON-LD context. Returns the files.
+
+    ``sorted_lines`` are the dataset's N-Triples lines in order; ``jsonld_nodes`` its JSON-LD
+    node objects as text, sorted by IRI. Turtle and RDF/XML are streamed by pyoxigraph from the
+    N-Triples text, so all four dumps hold the same triples in the same order.
+    """
     written: list[Path] = []
     context_path = out_dir / "context.jsonld"
     context_path.write_text(json.dumps(jsonld_context(), indent=2) + "\n", encoding="utf-8")
     written.append(context_path)
+    ntriples = "".join(f"{line}\n" for line in sorted_lines).encode("utf-8")
+    outputs: dict[Format, bytes] = {NTRIPLES: ntriples}
+    for fmt in (TURTLE, RDFXML):
+        assert fmt.oxigraph_format is not None
+        quads = pyoxigraph.parse(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        data = pyoxigraph.serialize(
+            (quad.triple for quad in quads), format=fmt.oxigraph_format, prefixes=PREFIXES
+        )
+        assert data is not None
+        outputs[fmt] = data
+    outputs[JSONLD] = assemble_jsonld(jsonld_nodes, iris.context_url(base)).encode("utf-8")
+    paths = []
     for fmt in RDF_FORMATS:
-        data = serialize(triples, fmt, iris.context_url(base))
         path = out_dir / f"{DUMP_STEM}.{fmt.extension}"
-        path.write_bytes(data)
-        written.append(path)
-        written.append(write_gzip(path, data))
+        path.write_bytes(outputs[fmt])
+        paths.append(path)
+    # zlib releases the GIL: compress the four dumps at once.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        compressed = list(pool.map(lambda p: write_gzip(p, outputs[_format_of(p)]), paths))
+    for path, gz_path in zip(paths, compressed, strict=True):
+        written.extend((path, gz_path))
     return written
+
+
+def _format_of(path: Path) -> Format:
+    return next(fmt for fmt in RDF_FORMATS if path.name.endswith(f".{fmt.extension}"))
 
 
 def sha256_file(path: Path) -> str:
@@ -77,8 +104,14 @@ def sha256_file(path: Path) -> str:
 
 
 def write_checksums(paths: Iterable[Path], out_dir: Path) -> Path:
-    """``SHA256SUMS`` in the format ``sha256sum -c`` reads."""
-    lines = sorted(f"{sha256_file(path)}  {path.relative_to(out_dir).as_posix()}" for path in paths)
+    """``SHA256SUMS`` in the format ``sha256sum -c`` reads (files hashed in parallel threads)."""
+    files = list(paths)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        digests = list(pool.map(sha256_file, files))
+    lines = sorted(
+        f"{digest}  {path.relative_to(out_dir).as_posix()}"
+        for path, digest in zip(files, digests, strict=True)
+    )
     target = out_dir / "SHA256SUMS"
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return target

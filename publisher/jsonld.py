@@ -207,13 +207,8 @@ def _node_object(subject: str, pairs: list[tuple[str, NamedNode | Literal]]) -> 
     return {key: node[key] for key in sorted(node, key=lambda k: (k not in ("id", "type"), k))}
 
 
-def render_jsonld(
-    triples: Iterable[Triple], context: str | dict[str, Any], indent: int | None = None
-) -> str:
-    """A compacted JSON-LD document of ``triples`` (sorted by subject).
-
-    ``context`` is the URL of the published context, or the context itself to embed it.
-    """
+def node_objects(triples: Iterable[Triple]) -> list[dict[str, Any]]:
+    """One compacted node object per subject (``triples`` grouped by subject), sorted by id."""
     graph: list[dict[str, Any]] = []
     subject: str | None = None
     pairs: list[tuple[str, NamedNode | Literal]] = []
@@ -231,6 +226,33 @@ def render_jsonld(
     if subject is not None:
         graph.append(_node_object(subject, pairs))
     graph.sort(key=lambda node: str(node["id"]))
+    return graph
+
+
+def node_json(node: dict[str, Any]) -> str:
+    """A node object as the dump writes it (one line, UTF-8 text)."""
+    return json.dumps(node, ensure_ascii=False)
+
+
+def assemble_jsonld(node_texts: Iterable[str], context: str | dict[str, Any]) -> str:
+    """The dump from node objects already rendered by ``node_json`` and sorted by id.
+
+    Gives exactly ``render_jsonld(triples, context)`` for the same nodes, so cached node texts of
+    unchanged records can be reused.
+    """
+    ctx: Any = context["@context"] if isinstance(context, dict) else context
+    head = json.dumps({"@context": ctx}, ensure_ascii=False)[:-1]
+    return f'{head}, "@graph": [{", ".join(node_texts)}]}}\n'
+
+
+def render_jsonld(
+    triples: Iterable[Triple], context: str | dict[str, Any], indent: int | None = None
+) -> str:
+    """A compacted JSON-LD document of ``triples`` (sorted by subject).
+
+    ``context`` is the URL of the published context, or the context itself to embed it.
+    """
+    graph = node_objects(triples)
     ctx: Any = context["@context"] if isinstance(context, dict) else context
     document = {"@context": ctx, "@graph": graph}
     return json.dumps(document, ensure_ascii=False, indent=indent, sort_keys=False) + "\n"

@@ -14,15 +14,14 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Triple
 from rdflib import Graph
 
 from publisher.config import BuildSettings
-from publisher.graph.build import EntityGraph
+from publisher.fragments import Fragment
 from publisher.validate import (
     ValidationReport,
     ValidationResult,
@@ -42,12 +41,9 @@ AUTO_TURBO_TRIPLES = 200_000
 _CACHE_FILE = "shacl-conforming.txt"
 
 
-def _fingerprint(triples: Sequence[Triple], shapes_digest: str) -> str:
-    digest = hashlib.sha256(shapes_digest.encode())
-    for line in sorted(str(triple) for triple in triples):
-        digest.update(line.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+def _fingerprint(fragment: Fragment, shapes_digest: str) -> str:
+    """The fragment digest already covers the record's content and the rendering code."""
+    return hashlib.sha256(f"{shapes_digest} {fragment.digest}".encode()).hexdigest()
 
 
 def shapes_fingerprint(shapes_dir: Path) -> str:
@@ -77,8 +73,8 @@ def _validate_chunk(ntriples: str) -> ValidationReport:
     return validate_ntriples(ntriples, _worker_shapes, _worker_engine)
 
 
-def _as_ntriples(chunks: Iterable[list[Triple]]) -> str:
-    return "".join(f"{triple} .\n" for chunk in chunks for triple in chunk)
+def _as_ntriples(fragments: Iterable[Fragment]) -> str:
+    return "".join(fragment.ntriples for fragment in fragments)
 
 
 def _merge(reports: list[ValidationReport]) -> ValidationReport:
@@ -121,7 +117,7 @@ class ValidationRun:
     cached_records: int
 
 
-def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -> ValidationRun:
+def validate_fragments(fragments: list[Fragment], settings: BuildSettings) -> ValidationRun:
     """Validate every record's graph against ``settings.shapes_dir``; see the module docstring."""
     shapes_digest = shapes_fingerprint(settings.shapes_dir)
     cache_path = settings.cache_dir / _CACHE_FILE if settings.cache_dir else None
@@ -129,17 +125,16 @@ def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -
     if cache_path and cache_path.exists():
         cached = set(cache_path.read_text(encoding="ascii").split())
 
-    pending: list[tuple[str, list[Triple]]] = []
+    pending: list[tuple[str, Fragment]] = []
     conforming: set[str] = set()
-    for graph in graphs:
-        chunk = list(graph.triples)
-        fingerprint = _fingerprint(chunk, shapes_digest) if cache_path else ""
+    for fragment in fragments:
+        fingerprint = _fingerprint(fragment, shapes_digest) if cache_path else ""
         if fingerprint and fingerprint in cached:
             conforming.add(fingerprint)
         else:
-            pending.append((fingerprint, chunk))
+            pending.append((fingerprint, fragment))
 
-    total = sum(len(chunk) for _, chunk in pending)
+    total = sum(len(fragment.lines) for _, fragment in pending)
     engine = choose_engine(settings.shacl_engine, total)
     workers = settings.workers or os.cpu_count() or 1
     # The Rust engine has little per-call cost: one batch per worker and a few more for balance.
@@ -149,13 +144,13 @@ def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -
     if total <= IN_PROCESS_TRIPLES or len(batches) <= 1 or workers == 1:
         _init_worker(str(settings.shapes_dir), engine)
         for batch in batches:
-            reports.append(_validate_chunk(_as_ntriples(chunk for _, chunk in batch)))
+            reports.append(_validate_chunk(_as_ntriples(fragment for _, fragment in batch)))
             if reports[-1].conforms:
                 conforming.update(fp for fp, _ in batch)
     else:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, _init_worker, (str(settings.shapes_dir), engine)) as pool:
-            payloads = (_as_ntriples(chunk for _, chunk in batch) for batch in batches)
+            payloads = (_as_ntriples(fragment for _, fragment in batch) for batch in batches)
             for batch, report in zip(batches, pool.imap(_validate_chunk, payloads), strict=True):
                 reports.append(report)
                 if report.conforms:
@@ -166,4 +161,4 @@ def validate_entity_graphs(graphs: list[EntityGraph], settings: BuildSettings) -
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         lines = sorted(fp for fp in conforming if fp)
         cache_path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="ascii")
-    return ValidationRun(_merge(reports), engine, len(pending), len(graphs) - len(pending))
+    return ValidationRun(_merge(reports), engine, len(pending), len(fragments) - len(pending))

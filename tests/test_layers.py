@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "server": 2,
     "validate": 3,
     "shacl_run": 3,
+    "fragments": 3,
     "dump": 3,
     "describe": 3,
     "jsonld": 3,
