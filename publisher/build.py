@@ -6,6 +6,7 @@ outputs go to a temporary directory next to the target that replaces it only whe
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -15,11 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from publisher import __version__
 from publisher.config import BuildSettings
 from publisher.describe import DatasetStatistics, write_descriptions
 from publisher.dump import write_checksums, write_dumps
 from publisher.errors import BuildError, ValidationFailed
 from publisher.fragments import Fragment, render_fragments
+from publisher.model.lifecycle import Lifecycle, load_lifecycle
 from publisher.model.loader import load_dataset
 from publisher.model.records import Dataset
 from publisher.model.reference import load_reference_table
@@ -57,6 +60,7 @@ class LoadedGraph:
 
     dataset: Dataset
     fragments: list[Fragment]
+    lifecycle: Lifecycle
 
     @property
     def statistics(self) -> DatasetStatistics:
@@ -83,11 +87,12 @@ def load_graph(
     with timings.step("load records", progress):
         reference = load_reference_table(settings.reference_table)
         dataset = load_dataset(settings.data_dir, reference, settings.cache_dir, settings.workers)
+        lifecycle = load_lifecycle(settings.data_dir, {record.ref for record in dataset.records})
     with timings.step("build graph", progress):
         fragments = render_fragments(
             dataset, settings.base_iri, settings.cache_dir, settings.workers
         )
-    return LoadedGraph(dataset, fragments)
+    return LoadedGraph(dataset, fragments, lifecycle)
 
 
 def validate_release(
@@ -130,9 +135,37 @@ def build_release(
             (staging / "validation.ttl").write_text(render_report_turtle(report), encoding="utf-8")
             (staging / "validation.txt").write_text(render_report_text(report), encoding="utf-8")
             files += [staging / "validation.ttl", staging / "validation.txt"]
+            files.append(write_manifest(staging, settings.base_iri, release_date))
+            lifecycle_path = staging / "lifecycle.json"
+            lifecycle_path.write_text(
+                json.dumps(loaded.lifecycle.as_json(), indent=2, sort_keys=True) + "\n",
+                encoding="utf-8",
+            )
+            files.append(lifecycle_path)
             files.append(write_checksums(files, staging))
             published = tuple(settings.out_dir / path.relative_to(staging) for path in files)
     return BuildResult(loaded.dataset, statistics, report, published, dict(timings.steps))
+
+
+MANIFEST = "build.json"
+
+
+def write_manifest(out_dir: Path, base: str, release_date: str | None) -> Path:
+    """``build.json``: what a reader of ``dist/`` needs to know (the base IRI the IRIs use)."""
+    manifest = {"base_iri": base, "release_date": release_date, "version": __version__}
+    path = out_dir / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def read_manifest(dist_dir: Path) -> dict[str, str | None]:
+    """The manifest of a build directory; raises BuildError when there is none."""
+    path = dist_dir / MANIFEST
+    try:
+        manifest: dict[str, str | None] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BuildError(f"{path}: not a build directory (run emigre build): {error}") from error
+    return manifest
 
 
 @contextmanager

@@ -179,6 +179,14 @@ BAD_INPUT = {
         ),
         "people/example-exile.yaml:4: record 'example-exile': claim 'occupation' is not cited",
     ),
+    "rename to an unknown record": (
+        _add("lifecycle.yaml", "renamed:\n  - {from: place/old-riga, to: place/nowhere}\n"),
+        "lifecycle.yaml:2: place/old-riga is renamed to unknown place/nowhere",
+    ),
+    "withdrawn record still present": (
+        _add("lifecycle.yaml", "withdrawn:\n  - {ref: place/riga, date: '2026-11-20'}\n"),
+        "lifecycle.yaml:2: place/riga is withdrawn but its record exists",
+    ),
     "unknown field": (
         _replace(
             "people/example-exile.yaml",

@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "validate": 3,
     "shacl_run": 3,
     "fragments": 3,
+    "catalog": 3,
     "dump": 3,
     "describe": 3,
     "jsonld": 3,

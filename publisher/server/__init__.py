@@ -1,0 +1,1 @@
+"""The HTTP side of Émigré: content negotiation, documents, SPARQL, reconciliation, OAI-PMH."""
