@@ -201,3 +201,51 @@ def stats(as_json: bool, **options: Any) -> None:
         return 0
 
     _run(action)
+
+
+@main.command()
+@click.option(
+    "--dist",
+    "dist_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Build directory to serve (written by emigre build).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
+)
+@click.option(
+    "--query-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a SPARQL query may run before it is stopped.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Most rows a SPARQL result may have.",
+)
+def serve(
+    dist_dir: Path, host: str, port: int, workers: int, query_timeout: float, max_rows: int
+) -> None:
+    """Serve a build as Linked Data: documents by content negotiation, pages, SPARQL.
+
+    IRIs of the build's base (e.g. https://w3id.org/emigre/id/person/x) are served under the
+    same paths on this host (http://HOST:PORT/id/person/x).
+    """
+    from publisher.server.app import ServerSettings
+    from publisher.server.app import serve as run_server
+
+    def action() -> int:
+        settings = ServerSettings(dist_dir=dist_dir, query_timeout=query_timeout, max_rows=max_rows)
+        click.echo(f"Serving {dist_dir} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+        run_server(settings, host, port, workers)
+        return 0
+
+    _run(action)

@@ -1,0 +1,354 @@
+"""The web application: Linked Data documents, pages, dumps and discovery files over HTTP.
+
+The only module that knows the web framework (Starlette, served by uvicorn). Everything it answers
+is decided by framework-free modules: ``conneg`` (which format), ``http`` (statuses, headers,
+error bodies), ``documents`` (RDF bodies), ``publisher.site.pages`` (HTML).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from publisher import iris
+from publisher.build import read_manifest
+from publisher.catalog import MINTED_KINDS, Catalog
+from publisher.formats import HTML, RDF_FORMATS, Format
+from publisher.iris import ENTITY_KINDS, SLUG_PATTERN
+from publisher.server import conneg
+from publisher.server.documents import DocumentRenderer, etag_of, owner_of
+from publisher.server.http import (
+    COMMON_HEADERS,
+    CORS_PREFLIGHT_HEADERS,
+    content_type,
+    error_body,
+    http_date,
+    not_modified,
+)
+from publisher.site import pages
+
+#: Files of ``dist/`` served at the top level, with their media types.
+TOP_LEVEL_FILES = {
+    "void.ttl": "text/turtle; charset=utf-8",
+    "dcat.ttl": "text/turtle; charset=utf-8",
+    "dataset.jsonld": "application/ld+json",
+    "context.jsonld": "application/ld+json",
+    "stats.json": "application/json",
+    "lifecycle.json": "application/json",
+    "SHA256SUMS": "text/plain; charset=utf-8",
+}
+_KINDS = set(ENTITY_KINDS) | set(MINTED_KINDS) | {"citation"}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What ``emigre serve`` is configured with."""
+
+    dist_dir: Path = Path("dist")
+    #: Seconds a SPARQL query may run.
+    query_timeout: float = 10.0
+    #: Rows a SPARQL result may have.
+    max_rows: int = 10_000
+    #: Queries that may run at once.
+    max_concurrent_queries: int = 4
+    #: Largest request body accepted (bytes).
+    max_request_bytes: int = 64 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Site:
+    """The state behind the routes: the catalog, rendered documents and pages."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        manifest = read_manifest(settings.dist_dir)
+        self.settings = settings
+        self.base = str(manifest["base_iri"])
+        self.catalog = Catalog.open(settings.dist_dir, self.base)
+        self.documents = DocumentRenderer(self.catalog)
+        self.last_modified = (settings.dist_dir / "emigre.nt").stat().st_mtime
+        self.page_context = pages.PageContext(
+            base=self.base, url_prefix="", dist_dir=settings.dist_dir
+        )
+        lifecycle = json.loads((settings.dist_dir / "lifecycle.json").read_text("utf-8"))
+        self.renamed: dict[str, str] = {k: v["to"] for k, v in lifecycle["renamed"].items()}
+        self.withdrawn: set[str] = set(lifecycle["withdrawn"])
+        self.dump_files = {
+            line.split("  ", 1)[1]
+            for line in (settings.dist_dir / "SHA256SUMS").read_text("utf-8").splitlines()
+            if "  " in line
+        }
+        self._pages: dict[str, tuple[bytes, str]] = {}
+
+    def page(self, key: str, render: Any) -> tuple[bytes, str]:
+        """An HTML page rendered once (the data does not change while serving)."""
+        cached = self._pages.get(key)
+        if cached is None:
+            body = render().encode("utf-8")
+            cached = self._pages[key] = (body, etag_of(body))
+        return cached
+
+
+def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = dict(COMMON_HEADERS)
+    if extra:
+        headers.update(extra)
+    return headers
+
+
+def _error(request: Request, status: int, message: str, **headers: str) -> Response:
+    body = error_body(status, message, request.headers.get("accept"), headers)
+    return Response(body.body, status, _headers(body.headers), media_type=body.media_type)
+
+
+def _conditional(
+    request: Request, site: Site, body: bytes, etag: str, media: str, extra: dict[str, str]
+) -> Response:
+    headers = _headers(
+        {
+            "ETag": etag,
+            "Last-Modified": http_date(site.last_modified),
+            "Cache-Control": "public, max-age=300",
+            **extra,
+        }
+    )
+    if not_modified(
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        etag,
+        site.last_modified,
+    ):
+        return Response(status_code=304, headers=headers)
+    return Response(body, 200, headers, media_type=media)
+
+
+def _negotiate(request: Request, default: Format) -> Format | str | None:
+    """The format a request asks for: ?format= wins over Accept. A str is an error message."""
+    requested = request.query_params.get("format")
+    if requested is not None:
+        fmt = conneg.format_from_query(requested)
+        return fmt if fmt is not None else f"unknown format {requested!r}"
+    try:
+        return conneg.negotiate(request.headers.get("accept"), default=default)
+    except conneg.AcceptError as error:
+        return f"malformed Accept header: {error}"
+
+
+def _record_path(kind: str, slug: str) -> str:
+    return f"/doc/{kind}/{slug}"
+
+
+def _available() -> str:
+    return ", ".join(fmt.media_type for fmt in (HTML, *RDF_FORMATS))
+
+
+async def identifier(request: Request) -> Response:
+    """``/id/{kind}/{slug}``: 303 See Other to the document in the negotiated format."""
+    site: Site = request.app.state.site
+    kind, slug = request.path_params["kind"], request.path_params["slug"]
+    if kind not in _KINDS or not SLUG_PATTERN.match(slug):
+        return _error(request, 404, "No such identifier.")
+    ref = f"{kind}/{slug}"
+    if ref in site.withdrawn:
+        return _error(request, 410, f"{ref} was withdrawn from the dataset.")
+    if ref in site.renamed:
+        return Response(status_code=301, headers=_headers({"Location": f"/id/{site.renamed[ref]}"}))
+    iri = iris.entity_iri(site.base, kind, slug)
+    owner = owner_of(site.catalog, iri)
+    if owner is None:
+        return _error(request, 404, f"{ref} is not in the dataset.")
+    fmt = _negotiate(request, HTML)
+    if isinstance(fmt, str):
+        return _error(request, 400, fmt)
+    if fmt is None:
+        return _error(request, 406, f"Available types: {_available()}.")
+    owner_kind, owner_slug = iris.split_entity_iri(site.base, owner) or (kind, slug)
+    location = f"{_record_path(owner_kind, owner_slug)}.{fmt.extension}"
+    if owner != iri and fmt is HTML:
+        location += f"#{kind}-{slug}"
+    return Response(status_code=303, headers=_headers({"Location": location}))
+
+
+async def document(request: Request) -> Response:
+    """``/doc/{kind}/{slug}[.ext]``: a record's document (negotiated without an extension)."""
+    site: Site = request.app.state.site
+    kind, name = request.path_params["kind"], request.path_params["name"]
+    slug, dot, extension = name.rpartition(".") if "." in name else (name, "", "")
+    explicit = conneg.format_from_extension(name) if dot else None
+    if kind not in ENTITY_KINDS or not SLUG_PATTERN.match(slug) or (dot and explicit is None):
+        return _error(request, 404, "No such document.")
+    ref = f"{kind}/{slug}"
+    if ref in site.withdrawn:
+        return _error(request, 410, f"{ref} was withdrawn from the dataset.")
+    if ref in site.renamed:
+        target = _record_path(*site.renamed[ref].split("/", 1)) + (f".{extension}" if dot else "")
+        return Response(status_code=301, headers=_headers({"Location": target}))
+    iri = iris.entity_iri(site.base, kind, slug)
+    if not site.catalog.exists(iri):
+        return _error(request, 404, f"{ref} is not in the dataset.")
+    fmt: Format | str | None = explicit or _negotiate(request, HTML)
+    if isinstance(fmt, str):
+        return _error(request, 400, fmt)
+    if fmt is None:
+        return _error(request, 406, f"Available types: {_available()}.")
+    path = _record_path(kind, slug)
+    extra = {"Link": ", ".join(conneg.vary_and_alternates(path, fmt))}
+    if not dot:
+        extra["Content-Location"] = f"{path}.{fmt.extension}"
+    if fmt is HTML:
+        body, etag = site.page(
+            f"entity {iri}", lambda: pages.render_entity_page(site.catalog, site.page_context, iri)
+        )
+        return _conditional(request, site, body, etag, content_type(HTML), extra)
+    rendered = site.documents.render(iri, fmt)
+    if rendered is None:
+        return _error(request, 404, f"{ref} is not in the dataset.")
+    return _conditional(request, site, rendered.body, rendered.etag, content_type(fmt), extra)
+
+
+async def landing(request: Request) -> Response:
+    """``/``: the dataset's landing page; RDF clients are sent to the VoID description."""
+    site: Site = request.app.state.site
+    fmt = _negotiate(request, HTML)
+    if isinstance(fmt, str):
+        return _error(request, 400, fmt)
+    if fmt is not None and fmt is not HTML:
+        return Response(status_code=303, headers=_headers({"Location": "/.well-known/void"}))
+    body, etag = site.page(
+        "landing", lambda: pages.render_landing_page(site.catalog, site.page_context)
+    )
+    return _conditional(request, site, body, etag, content_type(HTML), {})
+
+
+async def browse(request: Request) -> Response:
+    """``/browse/{facet}[/{value}]``: lists by kind, wave or destination."""
+    site: Site = request.app.state.site
+    facet = request.path_params["facet"]
+    value = request.path_params.get("value")
+    if value is not None and not SLUG_PATTERN.match(value):
+        return _error(request, 404, "No such page.")
+    try:
+        body, etag = site.page(
+            f"browse {facet} {value}",
+            lambda: pages.render_browse_page(site.catalog, site.page_context, facet, value),
+        )
+    except LookupError:
+        return _error(request, 404, "No such page.")
+    return _conditional(request, site, body, etag, content_type(HTML), {})
+
+
+async def search(request: Request) -> Response:
+    """``/search?q=``: people and other records by any spelling."""
+    site: Site = request.app.state.site
+    query = request.query_params.get("q", "")[:200]
+    body = pages.render_search_page(site.catalog, site.page_context, query).encode("utf-8")
+    return Response(
+        body, 200, _headers({"Cache-Control": "no-store"}), media_type=content_type(HTML)
+    )
+
+
+async def top_level_file(request: Request) -> Response:
+    """Discovery files: VoID (also at ``/.well-known/void``), DCAT, context, checksums."""
+    site: Site = request.app.state.site
+    name = request.url.path.lstrip("/")
+    if name == ".well-known/void":
+        name = "void.ttl"
+    media = TOP_LEVEL_FILES[name]
+    body = (site.settings.dist_dir / name).read_bytes()
+    return _conditional(request, site, body, etag_of(body), media, {})
+
+
+async def dump(request: Request) -> Response:
+    """``/dumps/{name}``: the dump files listed in SHA256SUMS, and nothing else."""
+    site: Site = request.app.state.site
+    name = request.path_params["name"]
+    if name not in site.dump_files or "/" in name:
+        return _error(request, 404, "No such download.")
+    path = site.settings.dist_dir / name
+    media = "application/gzip" if name.endswith(".gz") else _dump_media(name)
+    return FileResponse(
+        path, media_type=media, headers=_headers({"Cache-Control": "public, max-age=300"})
+    )
+
+
+def _dump_media(name: str) -> str:
+    fmt = conneg.format_from_extension(name)
+    return content_type(fmt) if fmt else TOP_LEVEL_FILES.get(name, "application/octet-stream")
+
+
+async def stylesheet(request: Request) -> Response:
+    """``/static/style.css``."""
+    site: Site = request.app.state.site
+    body = pages.STYLESHEET.read_bytes()
+    return _conditional(request, site, body, etag_of(body), "text/css; charset=utf-8", {})
+
+
+async def robots(request: Request) -> Response:
+    """``/robots.txt``: everything may be crawled except query endpoints."""
+    text = "User-agent: *\nDisallow: /sparql\nDisallow: /search\nSitemap: /sitemap.xml\n"
+    return Response(text, 200, _headers(), media_type="text/plain; charset=utf-8")
+
+
+async def preflight(request: Request) -> Response:
+    """CORS preflight for any path."""
+    return Response(status_code=204, headers=_headers(CORS_PREFLIGHT_HEADERS))
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods: small bodies, never a stack trace."""
+    status = getattr(exc, "status_code", 404)
+    return _error(request, status if status in (404, 405) else 404, "No such page.")
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: 500 with a short message; the details go to the log, not the client."""
+    return _error(request, 500, "The server could not answer this request.")
+
+
+def create_app(settings: ServerSettings) -> Starlette:
+    """The application for one build directory."""
+    site = Site(settings)
+    routes = [
+        Route("/", landing, methods=["GET"]),
+        Route("/id/{kind}/{slug}", identifier, methods=["GET"]),
+        Route("/doc/{kind}/{name}", document, methods=["GET"]),
+        Route("/browse/{facet}", browse, methods=["GET"]),
+        Route("/browse/{facet}/{value}", browse, methods=["GET"]),
+        Route("/search", search, methods=["GET"]),
+        Route("/dumps/{name}", dump, methods=["GET"]),
+        Route("/static/style.css", stylesheet, methods=["GET"]),
+        Route("/robots.txt", robots, methods=["GET"]),
+        Route("/.well-known/void", top_level_file, methods=["GET"]),
+        *(Route(f"/{name}", top_level_file, methods=["GET"]) for name in TOP_LEVEL_FILES),
+        Route("/{path:path}", preflight, methods=["OPTIONS"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            404: not_found,
+            405: not_found,
+            500: server_error,
+            Exception: server_error,
+        },
+    )
+    app.state.site = site
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for ``uvicorn --factory`` (worker processes): settings from the environment."""
+    settings = ServerSettings(
+        dist_dir=Path(os.environ.get("EMIGRE_DIST", "dist")),
+        query_timeout=float(os.environ.get("EMIGRE_QUERY_TIMEOUT", "10")),
+        max_rows=int(os.environ.get("EMIGRE_MAX_ROWS", "10000")),
+    )
+    return create_app(settings)
+
+
