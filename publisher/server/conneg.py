@@ -13,8 +13,8 @@ Decisions, each tested in ``tests/test_conneg.py``:
   leniencies, both for the JDK's ``HttpURLConnection`` default ``text/html, image/gif, image/jpeg,
   *; q=.2, */*; q=.2``: a lone ``*`` means ``*/*`` and ``q=.2`` means ``q=0.2``.
 - For each offered format the most specific matching range decides its q (RFC 9110 §12.5.1);
-  the highest q wins and q=0 excludes. Parameters make a range more specific but do not stop it
-  from matching, except ``charset``, which must be UTF-8: the only charset we send.
+  the highest q wins and q=0 excludes. Parameters are ignored except ``charset``, which must be
+  UTF-8 (the only charset we send) and then makes the range more specific.
 - A format's media type aliases (``application/x-turtle``, ``application/xhtml+xml``) count only
   when named exactly: a wildcard has to cover the type we actually send.
 - Weak aliases, named exactly and ranked below a real media type of equal q:
@@ -84,8 +84,8 @@ class AcceptError(ValueError):
     def __init__(self, reason: str, element: str | None = None) -> None:
         self.reason = reason
         self.element = element
-        where = f"Accept header, {_shorten(element)}: " if element is not None else "Accept header: "
-        super().__init__(where + reason)
+        where = "Accept header" if element is None else f"Accept header, {_shorten(element)}"
+        super().__init__(f"{where}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def format_from_extension(name: str) -> Format | None:
     (None, None)
     """
     last_segment = name.rpartition("/")[2]
-    stem, dot, extension = last_segment.rpartition(".")
+    _, dot, extension = last_segment.rpartition(".")
     if not dot:
         return None
     return FORMATS_BY_EXTENSION.get(extension)
@@ -238,25 +238,34 @@ def vary_and_alternates(
 
 
 def _best_match(fmt: Format, ranges: Sequence[MediaRange]) -> tuple[float, int] | None:
-    """q and explicitness of the most specific range matching one of ``fmt``'s media types.
+    """q and explicitness of ``fmt``, or None when no range matches any of its media types.
 
-    Specificity first (RFC 9110 §12.5.1), then the media type we send over its aliases, then q.
+    Each media type takes its most specific matching range (RFC 9110 §12.5.1), the highest q
+    among equals. The most specific of those decide: their highest q, but 0 when they refuse
+    the type we send (``text/html;q=0, application/xhtml+xml`` refuses HTML).
     """
-    media_types = [(m, i == 0) for i, m in enumerate(fmt.media_types)]
-    media_types += [(m, False) for m in _WEAK_ALIASES.get(fmt.name, ())]
-    best: tuple[tuple[int, int], int, float] | None = None
-    explicitness = _ANY
-    for rank, (media_type, is_sent_type) in enumerate(media_types):
-        for media_range in ranges:
-            specificity = _specificity(media_range, media_type)
-            if specificity is None or (not is_sent_type and specificity[0] < _NAMED):
-                continue
-            key = (specificity, -rank, media_range.q)
-            if best is None or key > best:
-                best = key
-                is_weak = rank >= len(fmt.media_types)
-                explicitness = _WEAK_ALIAS if is_weak else specificity[0]
-    return None if best is None else (best[2], explicitness)
+    weak = _WEAK_ALIASES.get(fmt.name, ())
+    # (specificity, q, explicitness, is the type we send)
+    matches: list[tuple[tuple[int, int], float, int, bool]] = []
+    for media_type in (*fmt.media_types, *weak):
+        is_sent = media_type == fmt.media_type
+        found = [
+            (specificity, media_range.q)
+            for media_range in ranges
+            if (specificity := _specificity(media_range, media_type)) is not None
+            and (is_sent or specificity[0] == _NAMED)  # a wildcard must cover what we send
+        ]
+        if found:
+            specificity, q = max(found)
+            explicitness = _WEAK_ALIAS if media_type in weak else specificity[0]
+            matches.append((specificity, q, explicitness, is_sent))
+    if not matches:
+        return None
+    top = max(match[0] for match in matches)
+    decisive = [match for match in matches if match[0] == top]
+    if any(is_sent and q == 0 for _, q, _, is_sent in decisive):
+        return (0.0, _ANY)
+    return max((q, explicitness) for _, q, explicitness, _ in decisive)
 
 
 def _specificity(media_range: MediaRange, media_type: str) -> tuple[int, int] | None:
@@ -277,15 +286,19 @@ def _specificity(media_range: MediaRange, media_type: str) -> tuple[int, int] | 
         return None
     else:
         level = _NAMED
-    for name, value in media_range.params:
-        if name == "charset" and value.lower() not in _UTF8:
-            return None
-    return (level, len(media_range.params))
+    charsets = [value.lower() for name, value in media_range.params if name == "charset"]
+    if any(charset not in _UTF8 for charset in charsets):
+        return None
+    # Other parameters (``level``, JSON-LD's ``profile``) neither match nor refuse: we have one
+    # representation per format, so only a charset we satisfy makes a range more specific.
+    return (level, len(charsets))
 
 
 def _parse_range(element: str) -> MediaRange:
     parts = _split(element, ";")
     essence = parts[0].strip(" \t")
+    if not essence:
+        raise AcceptError("parameters without a media range", element)
     if essence == "*":  # JDK HttpURLConnection
         essence = "*/*"
     type_, slash, subtype = essence.lower().partition("/")
@@ -341,8 +354,9 @@ def _parameter_value(raw: str, element: str) -> str:
     if _is_token(raw):
         return raw
     if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-        inner, chars, escaped = raw[1:-1], [], False
-        for char in inner:
+        chars: list[str] = []
+        escaped = False
+        for char in raw[1:-1]:
             if escaped:
                 chars.append(char)
                 escaped = False
@@ -364,7 +378,8 @@ def _split(text: str, separator: str) -> list[str]:
     >>> _split('a;b="x;y";c', ";")
     ['a', 'b="x;y"', 'c']
     """
-    pieces, start, quoted, escaped = [], 0, False, False
+    pieces: list[str] = []
+    start, quoted, escaped = 0, False, False
     for index, char in enumerate(text):
         if escaped:
             escaped = False
