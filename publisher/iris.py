@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -84,3 +85,56 @@ def split_entity_iri(base: str, iri: str) -> tuple[str, str] | None:
         return None
     kind, _, slug = iri[len(prefix) :].partition("/")
     return (kind, slug) if kind and SLUG_PATTERN.match(slug) else None
+
+
+# -- paths of the human-facing site (pages, search, static files) -----------------------------
+# ``root`` is where the site is served: "/" for root-relative links that work both on the local
+# server and on the static site, or a prefix such as "/emigre/".
+
+WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
+
+
+def browse_url(root: str, facet: str, value: str | None = None) -> str:
+    """The browse page of a kind (``person``), or of one wave or destination.
+
+    >>> browse_url("/", "destination", "georgia")
+    '/browse/destination/georgia'
+    """
+    return f"{root}browse/{facet}/{value}" if value else f"{root}browse/{facet}"
+
+
+def search_url(root: str, query: str | None = None) -> str:
+    """The search page, optionally with a query.
+
+    >>> search_url("/", "Улицкая")
+    '/search?q=%D0%A3%D0%BB%D0%B8%D1%86%D0%BA%D0%B0%D1%8F'
+    """
+    return f"{root}search?{urlencode({'q': query})}" if query else f"{root}search"
+
+
+def sparql_url(root: str, query: str | None = None) -> str:
+    """The SPARQL endpoint, optionally with a query (a GET link that runs it).
+
+    >>> sparql_url("/", "ASK {}")
+    '/sparql?query=ASK+%7B%7D'
+    """
+    return f"{root}sparql?{urlencode({'query': query})}" if query else f"{root}sparql"
+
+
+def static_url(root: str, name: str) -> str:
+    """A static file of the site (the style sheet).
+
+    >>> static_url("/", "style.css")
+    '/static/style.css'
+    """
+    return f"{root}static/{name}"
+
+
+def wikidata_page_url(entity: str) -> str | None:
+    """The human page of a Wikidata entity IRI, or None for any other IRI.
+
+    >>> wikidata_page_url("http://www.wikidata.org/entity/Q183")
+    'https://www.wikidata.org/wiki/Q183'
+    """
+    match = re.fullmatch(r"https?://www\.wikidata\.org/entity/(Q[0-9]+)", entity)
+    return f"{WIKIDATA_PAGE}{match.group(1)}" if match else None

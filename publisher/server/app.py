@@ -7,8 +7,10 @@ error bodies), ``documents`` (RDF bodies), ``publisher.site.pages`` (HTML).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from publisher.build import read_manifest
 from publisher.catalog import MINTED_KINDS, Catalog
 from publisher.formats import HTML, RDF_FORMATS, Format
 from publisher.iris import ENTITY_KINDS, SLUG_PATTERN
-from publisher.server import conneg
+from publisher.server import conneg, sparql_limits
+from publisher.server import sparql as sparql_engine
 from publisher.server.documents import DocumentRenderer, etag_of, owner_of
 from publisher.server.http import (
     COMMON_HEADERS,
@@ -33,7 +36,7 @@ from publisher.server.http import (
     http_date,
     not_modified,
 )
-from publisher.site import pages
+from publisher.site import pages, query_page
 
 #: Files of ``dist/`` served at the top level, with their media types.
 TOP_LEVEL_FILES = {
@@ -58,7 +61,7 @@ class ServerSettings:
     #: Rows a SPARQL result may have.
     max_rows: int = 10_000
     #: Queries that may run at once.
-    max_concurrent_queries: int = 4
+    max_concurrent_queries: int = 0
     #: Largest request body accepted (bytes).
     max_request_bytes: int = 64 * 1024
     extra: dict[str, Any] = field(default_factory=dict)
@@ -86,6 +89,18 @@ class Site:
             if "  " in line
         }
         self._pages: dict[str, tuple[bytes, str]] = {}
+        self.sparql = sparql_engine.SparqlService(
+            settings.dist_dir / "emigre.nt",
+            sparql_limits.SparqlSettings(
+                query_timeout=settings.query_timeout,
+                max_rows=settings.max_rows,
+                max_request_bytes=settings.max_request_bytes,
+                max_concurrent_queries=settings.max_concurrent_queries,
+                # Dataset parameters naming a graph we do not hold give an empty graph (never a
+                # fetch), as the W3C protocol tests expect; FROM in the query text is refused.
+                refuse_unknown_dataset_params=False,
+            ),
+        )
 
     def page(self, key: str, render: Any) -> tuple[bytes, str]:
         """An HTML page rendered once (the data does not change while serving)."""
@@ -296,6 +311,106 @@ async def robots(request: Request) -> Response:
     return Response(text, 200, _headers(), media_type="text/plain; charset=utf-8")
 
 
+async def sparql(request: Request) -> Response:
+    """``/sparql``: the SPARQL 1.1 Protocol (read-only, time and size limited).
+
+    A request without a query gets the query page (browsers) or the Service Description (any
+    other client); a query from a browser gets the page with the results as a table.
+    """
+    site: Site = request.app.state.site
+    service = site.sparql
+    limits = service.limit_headers()
+    accept = request.headers.get("accept")
+    try:
+        sparql_limits.check_content_length(
+            request.headers.get("content-length"), site.settings.max_request_bytes
+        )
+        body = b""
+        if request.method == "POST":
+            body = await sparql_limits.read_limited_body(
+                request.stream(), site.settings.max_request_bytes
+            )
+        protocol = sparql_limits.parse_protocol_request(
+            request.method,
+            request.headers.get("content-type"),
+            list(request.query_params.multi_items()),
+            body,
+            max_request_bytes=site.settings.max_request_bytes,
+        )
+        wants_page = _wants_html(request)
+        if protocol is None:
+            if wants_page:
+                page = _query_page(site, "", None)
+                return Response(page, 200, _headers(limits), media_type=content_type(HTML))
+            described = _negotiate_among(request, sparql_engine.GRAPH_FORMATS)
+            if described is None:
+                return _error(request, 406, "Service Description formats: Turtle, JSON-LD ...")
+            text = service.service_description(str(request.url.replace(query="")), described)
+            data = text if isinstance(text, bytes) else text.encode("utf-8")
+            return Response(data, 200, _headers(limits), media_type=content_type(described))
+        admitted = service.admit(protocol, base_iri=str(request.url.replace(query="")))
+        formats = sparql_engine.result_formats(admitted.form)
+        if wants_page:
+            result = await service.execute_async(admitted, formats[0])
+            page = _query_page(site, protocol.query, result)
+            return Response(
+                page, 200, _headers({**limits, **result.headers}), media_type=content_type(HTML)
+            )
+        requested = request.query_params.get("format")
+        if requested is not None:
+            fmt = sparql_engine.result_format_from_query(admitted.form, requested)
+        else:
+            fmt = _negotiate_among(request, formats)
+        if fmt is None:
+            available = ", ".join(f.media_type for f in formats)
+            return _error(request, 406, f"Available types for this query: {available}.", **limits)
+        result = await service.execute_async(admitted, fmt)
+    except sparql_limits.SparqlError as error:
+        if _wants_html(request):
+            query_text = request.query_params.get("query", "")
+            page = _query_page(site, query_text, None, error=error.message)
+            headers = _headers({**limits, **error.headers})
+            return Response(page, error.status, headers, media_type=content_type(HTML))
+        body_error = error_body(error.status, error.message, accept, {**limits, **error.headers})
+        return Response(
+            body_error.body,
+            error.status,
+            _headers(body_error.headers),
+            media_type=body_error.media_type,
+        )
+    except conneg.AcceptError as error:
+        return _error(request, 400, f"malformed Accept header: {error}", **limits)
+    headers = _headers({**limits, **result.headers, "Cache-Control": "no-store"})
+    return Response(result.body, 200, headers, media_type=result.content_type)
+
+
+def _query_page(site: Site, query: str, answer: Any, error: str | None = None) -> str:
+    return query_page.render_query_page(
+        site.page_context,
+        query,
+        answer,
+        error=error,
+        timeout=site.settings.query_timeout,
+        max_rows=site.settings.max_rows,
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser asking (HTML named, ``?format=`` absent): it gets pages, not raw results."""
+    if request.query_params.get("format") is not None:
+        return False
+    try:
+        return conneg.negotiate(request.headers.get("accept"), (HTML,), default=HTML) is HTML and (
+            "text/html" in (request.headers.get("accept") or "")
+        )
+    except conneg.AcceptError:
+        return False
+
+
+def _negotiate_among(request: Request, formats: tuple[Format, ...]) -> Format | None:
+    return conneg.negotiate(request.headers.get("accept"), formats, default=formats[0])
+
+
 async def preflight(request: Request) -> Response:
     """CORS preflight for any path."""
     return Response(status_code=204, headers=_headers(CORS_PREFLIGHT_HEADERS))
@@ -322,6 +437,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         Route("/browse/{facet}", browse, methods=["GET"]),
         Route("/browse/{facet}/{value}", browse, methods=["GET"]),
         Route("/search", search, methods=["GET"]),
+        Route("/sparql", sparql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/dumps/{name}", dump, methods=["GET"]),
         Route("/static/style.css", stylesheet, methods=["GET"]),
         Route("/robots.txt", robots, methods=["GET"]),
@@ -329,8 +445,17 @@ def create_app(settings: ServerSettings) -> Starlette:
         *(Route(f"/{name}", top_level_file, methods=["GET"]) for name in TOP_LEVEL_FILES),
         Route("/{path:path}", preflight, methods=["OPTIONS"]),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            site.sparql.close()
+
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         exception_handlers={
             404: not_found,
             405: not_found,
@@ -352,3 +477,23 @@ def app_from_environment() -> Starlette:
     return create_app(settings)
 
 
+def serve(settings: ServerSettings, host: str, port: int, workers: int) -> None:
+    """Run the application with uvicorn (worker processes each open the build directory)."""
+    import uvicorn
+
+    read_manifest(settings.dist_dir)  # fail now, with a clear message, not in every worker
+    os.environ["EMIGRE_DIST"] = str(settings.dist_dir.resolve())
+    os.environ["EMIGRE_QUERY_TIMEOUT"] = str(settings.query_timeout)
+    os.environ["EMIGRE_MAX_ROWS"] = str(settings.max_rows)
+    uvicorn.run(
+        "publisher.server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        # Bounded request lines and headers; bodies are limited per route.
+        h11_max_incomplete_event_size=64 * 1024,
+        timeout_keep_alive=5,
+    )
