@@ -465,22 +465,29 @@ def test_too_many_queries_at_once_get_busy_at_once(real_dump: Path) -> None:
 
 
 def test_the_async_path_answers_and_is_busy_at_once(real_dump: Path) -> None:
-    settings = SparqlSettings(workers=1, max_concurrent_queries=1)
+    settings = SparqlSettings(workers=1, max_concurrent_queries=1, query_timeout=1.0)
     with SparqlService(real_dump, settings) as engine:
-        admitted = engine.admit(ProtocolRequest(SIMPLE))
+        # The first query runs until the time limit, so the second surely finds it in flight.
+        slow = engine.admit(ProtocolRequest(RUNAWAY))
+        quick = engine.admit(ProtocolRequest(SIMPLE))
 
         async def two_at_once() -> tuple[object, object]:
-            first = asyncio.ensure_future(engine.execute_async(admitted, SPARQL_JSON))
-            await asyncio.sleep(0)
+            first = asyncio.ensure_future(engine.execute_async(slow, SPARQL_JSON))
+            await asyncio.sleep(0.2)
             try:
-                second: object = await engine.execute_async(admitted, SPARQL_JSON)
+                second: object = await engine.execute_async(quick, SPARQL_JSON)
             except EndpointBusy as busy:
                 second = busy
-            return await first, second
+            try:
+                return await first, second
+            except QueryTimeout as timeout:
+                return timeout, second
 
         first, second = asyncio.run(two_at_once())
         assert isinstance(second, EndpointBusy)
-        assert getattr(first, "body", None) == b'{"head":{},"boolean":true}'
+        assert isinstance(first, QueryTimeout)
+        answer = asyncio.run(engine.execute_async(quick, SPARQL_JSON))
+        assert answer.body == b'{"head":{},"boolean":true}'
 
 
 def test_a_worker_that_died_is_replaced(real_dump: Path) -> None:
