@@ -99,6 +99,39 @@ class Catalog:
                 names.setdefault(quad.object.language or "", quad.object.value)
         return names.get(language) or names.get("en") or next(iter(sorted(names.values())), iri)
 
+    def record_of(self, iri: str) -> str | None:
+        """The record whose document describes ``iri``: itself, or the one it was minted from.
+
+        A citation belongs to the event or claim it supports; an event, claim or quotation to the
+        record its slug was minted from (``emigration/ulitskaya-2022`` to ``person/ulitskaya``).
+        None for an IRI that is not ours or not in the dataset.
+        """
+        split = iris.split_entity_iri(self.base, iri)
+        if split is None or not self.exists(iri):
+            return None
+        kind, slug = split
+        if kind in iris.ENTITY_KINDS:
+            return iri
+        if kind == "citation":
+            for quad in self.store.quads_for_pattern(None, self._citation, NamedNode(iri)):
+                if isinstance(quad.subject, NamedNode):
+                    return self.record_of(quad.subject.value)
+            return None
+        if kind in MINTED_KINDS:
+            for link in self._owner_links:
+                for quad in self.store.quads_for_pattern(NamedNode(iri), link, None):
+                    owner = quad.object
+                    if not isinstance(owner, NamedNode):
+                        continue
+                    owner_split = iris.split_entity_iri(self.base, owner.value)
+                    if (
+                        owner_split
+                        and owner_split[0] in iris.ENTITY_KINDS
+                        and slug.startswith(f"{owner_split[1]}-")
+                    ):
+                        return owner.value
+        return None
+
     # -- documents -------------------------------------------------------------------------------
 
     def minted_nodes(self, iri: str) -> list[str]:

@@ -27,7 +27,7 @@ from publisher.formats import HTML, RDF_FORMATS, Format
 from publisher.iris import ENTITY_KINDS, SLUG_PATTERN
 from publisher.server import conneg, sparql_limits
 from publisher.server import sparql as sparql_engine
-from publisher.server.documents import DocumentRenderer, etag_of, owner_of
+from publisher.server.documents import DocumentRenderer, etag_of
 from publisher.server.http import (
     COMMON_HEADERS,
     CORS_PREFLIGHT_HEADERS,
@@ -176,7 +176,7 @@ async def identifier(request: Request) -> Response:
     if ref in site.renamed:
         return Response(status_code=301, headers=_headers({"Location": f"/id/{site.renamed[ref]}"}))
     iri = iris.entity_iri(site.base, kind, slug)
-    owner = owner_of(site.catalog, iri)
+    owner = site.catalog.record_of(iri)
     if owner is None:
         return _error(request, 404, f"{ref} is not in the dataset.")
     fmt = _negotiate(request, HTML)

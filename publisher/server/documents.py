@@ -11,8 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from publisher import iris
-from publisher.catalog import MINTED_KINDS, Catalog
+from publisher.catalog import Catalog
 from publisher.dump import serialize
 from publisher.formats import Format
 from publisher.jsonld import jsonld_context
@@ -25,37 +24,6 @@ class Document:
     body: bytes
     media_type: str
     etag: str
-
-
-def owner_of(catalog: Catalog, iri: str) -> str | None:
-    """The record whose document describes ``iri``: itself, or the record it was minted from.
-
-    Citations belong to the event or claim they support; events, claims and quotations to their
-    record. None when the IRI is not in the dataset.
-    """
-    split = iris.split_entity_iri(catalog.base, iri)
-    if split is None or not catalog.exists(iri):
-        return None
-    kind, _ = split
-    if kind == "citation":
-        cited_by = [
-            link.node for link in catalog.incoming(iri) if link.predicate.endswith("citation")
-        ]
-        return owner_of(catalog, cited_by[0]) if cited_by else None
-    if kind in MINTED_KINDS:
-        for link in catalog.outgoing(iri):
-            predicate, obj = link
-            if predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1] in (
-                "emigrant",
-                "persecuted",
-                "claimSubject",
-                "creator",
-            ):
-                owner = str(obj.value)
-                if iri in catalog.minted_nodes(owner):
-                    return owner
-        return None
-    return iri
 
 
 class DocumentRenderer:

@@ -11,12 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from pyoxigraph import NamedNode
-
 from publisher import iris
-from publisher.catalog import MINTED_KINDS, OWNER_LINKS, Catalog
+from publisher.catalog import OWNER_LINKS, Catalog
 from publisher.formats import ALL_FORMATS
-from publisher.graph.terms import curie, schema
+from publisher.graph.terms import curie
 from publisher.site.context import PageContext
 
 _OWNER_PREDICATES = frozenset(curie(name).value for name in OWNER_LINKS)
@@ -39,30 +37,8 @@ def anchor(kind: str, slug: str) -> str:
 
 
 def record_of(catalog: Catalog, iri: str) -> str | None:
-    """The record whose page shows ``iri``: the record itself, or the one it was minted from.
-
-    A citation belongs to the event or claim it supports; an event, claim or quotation to the
-    record its slug was minted from (``emigration/ulitskaya-2022`` to ``person/ulitskaya``).
-    """
-    split = iris.split_entity_iri(catalog.base, iri)
-    if split is None:
-        return None
-    kind, slug = split
-    if kind in iris.ENTITY_KINDS:
-        return iri
-    if kind == "citation":
-        for quad in catalog.store.quads_for_pattern(None, schema("citation"), NamedNode(iri)):
-            if isinstance(quad.subject, NamedNode):
-                return record_of(catalog, quad.subject.value)
-        return None
-    if kind in MINTED_KINDS:
-        for predicate, obj in catalog.outgoing(iri):
-            if predicate not in _OWNER_PREDICATES or not isinstance(obj, NamedNode):
-                continue
-            owner = iris.split_entity_iri(catalog.base, obj.value)
-            if owner and owner[0] in iris.ENTITY_KINDS and slug.startswith(f"{owner[1]}-"):
-                return obj.value
-    return None
+    """The record whose page shows ``iri`` (see ``Catalog.record_of``)."""
+    return catalog.record_of(iri)
 
 
 def page_url(catalog: Catalog, ctx: PageContext, iri: str) -> str | None:
