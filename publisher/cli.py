@@ -231,8 +231,29 @@ def stats(as_json: bool, **options: Any) -> None:
     show_default=True,
     help="Most rows a SPARQL result may have.",
 )
+@click.option(
+    "--max-concurrent-queries",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="SPARQL queries running or waiting at once before 429 (0 = twice the query workers).",
+)
+@click.option(
+    "--max-request-bytes",
+    type=click.IntRange(min=1024),
+    default=64 * 1024,
+    show_default=True,
+    help="Largest SPARQL request accepted; larger ones get 413 before the body is read.",
+)
 def serve(
-    dist_dir: Path, host: str, port: int, workers: int, query_timeout: float, max_rows: int
+    dist_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    query_timeout: float,
+    max_rows: int,
+    max_concurrent_queries: int,
+    max_request_bytes: int,
 ) -> None:
     """Serve a build as Linked Data: documents by content negotiation, pages, SPARQL.
 
@@ -243,7 +264,13 @@ def serve(
     from publisher.server.app import serve as run_server
 
     def action() -> int:
-        settings = ServerSettings(dist_dir=dist_dir, query_timeout=query_timeout, max_rows=max_rows)
+        settings = ServerSettings(
+            dist_dir=dist_dir,
+            query_timeout=query_timeout,
+            max_rows=max_rows,
+            max_concurrent_queries=max_concurrent_queries,
+            max_request_bytes=max_request_bytes,
+        )
         click.echo(f"Serving {dist_dir} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
         run_server(settings, host, port, workers)
         return 0

@@ -356,11 +356,20 @@ async def sparql(request: Request) -> Response:
             return Response(
                 page, 200, _headers({**limits, **result.headers}), media_type=content_type(HTML)
             )
-        requested = request.query_params.get("format")
-        if requested is not None:
-            fmt = sparql_engine.result_format_from_query(admitted.form, requested)
-        else:
-            fmt = _negotiate_among(request, formats)
+        # SPARQLWrapper repeats format= (a name, then a list of media types): the first value
+        # we know wins; values we do not know leave the choice to Accept.
+        requested = [
+            value.strip()
+            for raw in request.query_params.getlist("format")
+            for value in raw.split(",")
+            if value.strip()
+        ]
+        known = [
+            fmt
+            for fmt in (sparql_engine.result_format_from_query(admitted.form, v) for v in requested)
+            if fmt is not None
+        ]
+        fmt = known[0] if known else _negotiate_among(request, formats)
         if fmt is None:
             available = ", ".join(f.media_type for f in formats)
             return _error(request, 406, f"Available types for this query: {available}.", **limits)
@@ -396,8 +405,11 @@ def _query_page(site: Site, query: str, answer: Any, error: str | None = None) -
 
 
 def _wants_html(request: Request) -> bool:
-    """A browser asking (HTML named, ``?format=`` absent): it gets pages, not raw results."""
-    if request.query_params.get("format") is not None:
+    """A browser asking (HTML named, ``?format=`` absent): it gets pages, not raw results.
+
+    An empty ``format=`` is absent: the query page's form sends it for "a table on this page".
+    """
+    if request.query_params.get("format"):
         return False
     try:
         return conneg.negotiate(request.headers.get("accept"), (HTML,), default=HTML) is HTML and (
@@ -419,6 +431,9 @@ async def preflight(request: Request) -> Response:
 async def not_found(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods: small bodies, never a stack trace."""
     status = getattr(exc, "status_code", 404)
+    if request.scope.get("endpoint") is preflight:
+        # Only the CORS catch-all (OPTIONS on any path) matched: no route has this path.
+        status = 404
     return _error(request, status if status in (404, 405) else 404, "No such page.")
 
 
@@ -473,6 +488,8 @@ def app_from_environment() -> Starlette:
         dist_dir=Path(os.environ.get("EMIGRE_DIST", "dist")),
         query_timeout=float(os.environ.get("EMIGRE_QUERY_TIMEOUT", "10")),
         max_rows=int(os.environ.get("EMIGRE_MAX_ROWS", "10000")),
+        max_concurrent_queries=int(os.environ.get("EMIGRE_MAX_CONCURRENT_QUERIES", "0")),
+        max_request_bytes=int(os.environ.get("EMIGRE_MAX_REQUEST_BYTES", str(64 * 1024))),
     )
     return create_app(settings)
 
@@ -485,6 +502,8 @@ def serve(settings: ServerSettings, host: str, port: int, workers: int) -> None:
     os.environ["EMIGRE_DIST"] = str(settings.dist_dir.resolve())
     os.environ["EMIGRE_QUERY_TIMEOUT"] = str(settings.query_timeout)
     os.environ["EMIGRE_MAX_ROWS"] = str(settings.max_rows)
+    os.environ["EMIGRE_MAX_CONCURRENT_QUERIES"] = str(settings.max_concurrent_queries)
+    os.environ["EMIGRE_MAX_REQUEST_BYTES"] = str(settings.max_request_bytes)
     uvicorn.run(
         "publisher.server.app:app_from_environment",
         factory=True,

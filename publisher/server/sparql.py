@@ -132,12 +132,19 @@ def result_format_from_query(form: QueryForm, value: str) -> Format | None:
     'text/csv'
     >>> result_format_from_query("CONSTRUCT", "ttl").name, result_format_from_query("ASK", "ttl")
     ('turtle', None)
+    >>> [result_format_from_query("DESCRIBE", v).name for v in ("n3", "json-ld")]
+    ['turtle', 'jsonld']
     """
-    key = value.strip().lower()
+    key = _FORMAT_ALIASES.get(value.strip().lower(), value.strip().lower())
     for fmt in result_formats(form):
         if key in (fmt.name, fmt.extension, *fmt.media_types):
             return fmt
     return None
+
+
+#: ``format=`` values clients send that are not our format names. SPARQLWrapper adds
+#: ``format=json-ld`` and ``format=n3`` to GET requests; Turtle is valid N3, so N3 gets Turtle.
+_FORMAT_ALIASES = {"json-ld": "jsonld", "n3": "turtle", "text/n3": "turtle", "rdf+xml": "rdfxml"}
 
 
 def content_type_of(fmt: Format) -> str:
