@@ -249,37 +249,61 @@ function specificity(range, mediaType) {
     return [level, charsets];
 }
 
-// [q, explicitness] of the most specific range matching one of the format's media types.
+// [q, explicitness] of the format, or null when no range matches any of its media types: each
+// media type takes its most specific matching range, the highest q among equals; the most
+// specific of those decide (their highest q, but 0 when they refuse the type we send).
 function bestMatch(format, ranges) {
-    var mediaTypes = [];
-    var i;
-    for (i = 0; i < format.media_types.length; i++) {
-        mediaTypes.push([format.media_types[i], i === 0]);
-    }
     var weak = has(TABLES.weak_aliases, format.name) ? TABLES.weak_aliases[format.name] : [];
-    for (i = 0; i < weak.length; i++) {
-        mediaTypes.push([weak[i], false]);
-    }
-    var best = null;
-    var explicitness = ANY;
-    for (var rank = 0; rank < mediaTypes.length; rank++) {
+    var mediaTypes = format.media_types.concat(weak);
+    var matches = []; // [level, charsets, q, explicitness, isSent]
+    for (var i = 0; i < mediaTypes.length; i++) {
+        var isSent = mediaTypes[i] === format.media_types[0];
+        var found = null;
         for (var j = 0; j < ranges.length; j++) {
-            var found = specificity(ranges[j], mediaTypes[rank][0]);
-            if (found === null || (!mediaTypes[rank][1] && found[0] < NAMED)) {
-                continue;
+            var spec = specificity(ranges[j], mediaTypes[i]);
+            if (spec === null || !(isSent || spec[0] === NAMED)) {
+                continue; // a wildcard must cover the type we send
             }
-            var key = [found[0], found[1], -rank, ranges[j].q];
-            if (best === null || greater(key, best)) {
-                best = key;
-                explicitness = rank >= format.media_types.length ? WEAK_ALIAS : found[0];
+            var key = [spec[0], spec[1], ranges[j].q];
+            if (found === null || greater(key, found)) {
+                found = key;
             }
         }
+        if (found !== null) {
+            var explicitness = i >= format.media_types.length ? WEAK_ALIAS : found[0];
+            matches.push([found[0], found[1], found[2], explicitness, isSent]);
+        }
     }
-    return best === null ? null : [best[3], explicitness];
+    if (matches.length === 0) {
+        return null;
+    }
+    var top = null;
+    var k;
+    for (k = 0; k < matches.length; k++) {
+        if (top === null || greater(matches[k].slice(0, 2), top)) {
+            top = matches[k].slice(0, 2);
+        }
+    }
+    var best = null;
+    for (k = 0; k < matches.length; k++) {
+        var match = matches[k];
+        if (match[0] !== top[0] || match[1] !== top[1]) {
+            continue;
+        }
+        if (match[4] && match[2] === 0) {
+            return [0, ANY];
+        }
+        if (best === null || greater([match[2], match[3]], best)) {
+            best = [match[2], match[3]];
+        }
+    }
+    return best;
 }
 
 // The offered format that best fits `accept` (null: 406); throws AcceptError when malformed.
-function negotiate(accept, defaultName) {
+function negotiate(accept, defaultName, preferHtmlForBrowsers) {
+    var preferHtml =
+        preferHtmlForBrowsers === undefined ? TABLES.prefer_html_for_browsers : preferHtmlForBrowsers;
     var formats = TABLES.formats;
     var ranges = accept === null ? [] : parseAccept(accept);
     var preference = [defaultName];
@@ -328,7 +352,7 @@ function negotiate(accept, defaultName) {
         if (match === null || match[0] === 0) {
             continue;
         }
-        var browserBonus = TABLES.prefer_html_for_browsers && htmlNamed && !format.is_rdf ? 1 : 0;
+        var browserBonus = preferHtml && htmlNamed && !format.is_rdf ? 1 : 0;
         var key = [match[0], match[1], browserBonus, -preference.indexOf(format.name)];
         if (best === null || greater(key, best)) {
             best = key;
@@ -394,4 +418,12 @@ function errorExtension(r) {
     }
 }
 
-export default { extension: extension, errorExtension: errorExtension };
+// negotiate and formatFromQuery are exported for tests/test_static_site.py, which runs them
+// under Node.js against publisher/server/conneg.py.
+export default {
+    extension: extension,
+    errorExtension: errorExtension,
+    negotiate: negotiate,
+    formatFromQuery: formatFromQuery,
+    AcceptError: AcceptError,
+};

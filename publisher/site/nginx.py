@@ -160,7 +160,7 @@ def render_owner_map(owners: Mapping[str, str]) -> str:
     An http-level include: it also sizes nginx's map hashes for its number of entries, which
     is why it must come before any other ``map``.
 
-    >>> print(render_owner_map({"claim/a-b": "person/a"}).splitlines()[-3])
+    >>> print(render_owner_map({"claim/a-b": "person/a"}).splitlines()[-2])
         claim/a-b person/a;
     """
     for ref in (*owners, *owners.values()):
@@ -191,13 +191,15 @@ def render_nginx_conf(
     runtime_dir: Path | None = None,
     server_name: str = "_",
     js_module: str = DEFAULT_JS_MODULE,
+    user: str | None = None,
     self_path: Path | None = None,
 ) -> str:
     """The nginx configuration serving the site in ``site_root`` (an absolute path).
 
     ``lifecycle`` is ``dist/lifecycle.json``. With ``runtime_dir`` the result is a whole
-    nginx.conf keeping its pid, logs and temporary files there; without, an http-level include
-    (see the module docstring). ``self_path`` is where the include will be, for its comment.
+    nginx.conf keeping its pid, logs and temporary files there, its workers running as ``user``
+    when nginx is started by root; without, an http-level include (see the module docstring).
+    ``self_path`` is where the include will be, for its comment.
     """
     files = site_root / FILES_DIR
     renamed = lifecycle.get("renamed", {})
@@ -212,6 +214,7 @@ def render_nginx_conf(
         if runtime_dir is not None
         else {},
         js_module=_quote(js_module),
+        user=_directive_value(user) if user else None,
         self_path=self_path or site_root / SITE_CONF,
         owners_conf=_path(files / OWNERS_CONF),
         conneg_js=_path(files / CONNEG_JS),

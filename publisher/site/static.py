@@ -15,16 +15,19 @@ also writes (:mod:`publisher.site.nginx`)::
     nginx.conf, nginx/{conneg.js,owners.conf}    the nginx configuration (an http-level include)
 
 The output is deterministic: the same build gives the same files. Nothing is synced to disk file
-by file; the build publishes the whole directory with one rename.
+by file; the build publishes the whole directory with one rename. Pages link root-relative
+(``ctx.url_prefix``); the nginx configuration serves the site at the root of its host.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -37,6 +40,7 @@ from publisher.server.documents import DocumentRenderer
 from publisher.server.http import TITLES, error_body
 from publisher.site import nginx, pages
 from publisher.site.context import CHECKSUMS_FILE, PageContext, read_downloads
+from publisher.site.views import destination_places
 
 #: The build's description files, served at the top level as the dynamic server does.
 DISCOVERY_FILES = (
@@ -48,6 +52,8 @@ DISCOVERY_FILES = (
     "lifecycle.json",
     CHECKSUMS_FILE,
 )
+#: Fewer records are written by one process: starting workers costs more than it saves.
+PARALLEL_MIN_RECORDS = 2000
 #: URLs per sitemap file (the sitemaps.org limit).
 SITEMAP_LIMIT = 50_000
 #: The message of each error page nginx answers with.
@@ -111,13 +117,17 @@ def write_static_site(
     served_root: Path | None = None,
     listen: str = "80",
     server_name: str = "_",
+    workers: int = 1,
 ) -> list[Path]:
     """Write the static site of the build in ``ctx.dist_dir`` into ``out_dir`` (new or empty).
 
     ``renderer`` renders the RDF documents, :mod:`publisher.site.pages` the HTML. The nginx
     configuration serves the site from ``served_root`` (default: ``out_dir``), an absolute path:
-    pass the final place when ``out_dir`` is a staging directory. Returns the files written,
-    sorted. Raises BuildError when ``out_dir`` is not empty or the build files are missing.
+    pass the final place when ``out_dir`` is a staging directory. With ``workers`` > 1 (0: one
+    per core) and at least :data:`PARALLEL_MIN_RECORDS` records, the records' files are written
+    by that many processes, each opening the catalog again from ``ctx.dist_dir``. Returns the
+    files written, sorted. Raises BuildError when ``out_dir`` is not empty or the build files
+    are missing.
     """
     dist_dir = ctx.dist_dir
     if dist_dir is None or not (dist_dir / "lifecycle.json").is_file():
@@ -128,63 +138,131 @@ def write_static_site(
     files = SiteFiles(out_dir)
     lifecycle: dict[str, Any] = json.loads((dist_dir / "lifecycle.json").read_text("utf-8"))
 
-    owners = _write_documents(catalog, renderer, files)
-    page_paths = _write_pages(catalog, ctx, files)
+    records = list(_records(catalog))
+    workers = workers or os.cpu_count() or 1
+    if workers > 1 and len(records) >= PARALLEL_MIN_RECORDS:
+        files.written += _write_records_in_parallel(catalog.base, ctx, out_dir, records, workers)
+    else:
+        _write_records(catalog, renderer, ctx, files, records)
+    page_paths = [iris.document_url("", kind, slug) for kind, slug, _ in records]
+    page_paths += _write_list_pages(catalog, ctx, files)
     _write_errors(ctx, files)
+    # Copied, not linked: editing the site must not change the installed package.
     for source in sorted(pages.STATIC.rglob("*")):
         if source.is_file():
-            files.link(f"static/{source.relative_to(pages.STATIC).as_posix()}", source)
+            name = source.relative_to(pages.STATIC).as_posix()
+            files.write(f"static/{name}", source.read_bytes())
     _link_build_files(dist_dir, ctx, files)
     _write_sitemaps(catalog.base, page_paths, files)
     files.write("robots.txt", render_robots(catalog.base, ctx.root))
 
     root = (served_root or out_dir).resolve()
     files.write(f"{nginx.FILES_DIR}/{nginx.CONNEG_JS}", nginx.render_conneg_js())
-    files.write(f"{nginx.FILES_DIR}/{nginx.OWNERS_CONF}", nginx.render_owner_map(owners))
+    owner_map = nginx.render_owner_map(_minted_owners(catalog))
+    files.write(f"{nginx.FILES_DIR}/{nginx.OWNERS_CONF}", owner_map)
     conf = nginx.render_nginx_conf(root, listen, lifecycle, server_name=server_name)
     files.write(nginx.SITE_CONF, conf)
     return sorted(files.written)
 
 
-def _write_documents(
-    catalog: Catalog, renderer: DocumentRenderer, files: SiteFiles
-) -> dict[str, str]:
-    """Every record in every RDF format; returns the minted nodes' owners (kind/slug refs)."""
-    owners: dict[str, str] = {}
-    for kind, slug, iri in _records(catalog):
-        for fmt in RDF_FORMATS:
-            document = renderer.render(iri, fmt)
-            if document is None:
-                raise BuildError(f"no document for {kind}/{slug}")
-            files.write(f"doc/{kind}/{slug}.{fmt.extension}", document.body)
-        for node in catalog.document_nodes(iri):
+def _minted_owners(catalog: Catalog) -> dict[str, str]:
+    """Every minted node (``kind/slug``) and the record whose document holds it, found as the
+    dynamic server finds it (:meth:`Catalog.record_of`)."""
+    found: dict[str, str] = {}
+    for kind in iris.NODE_KINDS:
+        for node, _ in catalog.records(kind):
+            record = catalog.record_of(node)
             split = iris.split_entity_iri(catalog.base, node)
-            if node != iri and split is not None and split[0] in iris.NODE_KINDS:
-                owners.setdefault("/".join(split), f"{kind}/{slug}")
-    return owners
+            owner = iris.split_entity_iri(catalog.base, record) if record else None
+            if split and owner and owner[0] in iris.ENTITY_KINDS:
+                found["/".join(split)] = "/".join(owner)
+    return found
 
 
-def _records(catalog: Catalog) -> Iterator[tuple[str, str, str]]:
-    for kind in iris.ENTITY_KINDS:
+def _records(
+    catalog: Catalog, kinds: Iterable[str] = iris.ENTITY_KINDS
+) -> Iterator[tuple[str, str, str]]:
+    """(kind, slug, IRI) of every record of ``kinds``, by kind and name."""
+    for kind in kinds:
         for iri, _ in catalog.records(kind):
             split = iris.split_entity_iri(catalog.base, iri)
             if split is not None:
                 yield kind, split[1], iri
 
 
-def _write_pages(catalog: Catalog, ctx: PageContext, files: SiteFiles) -> list[str]:
-    """Every HTML page the pages module lists, but search; returns their root-relative paths."""
+def _write_records(
+    catalog: Catalog,
+    renderer: DocumentRenderer,
+    ctx: PageContext,
+    files: SiteFiles,
+    records: Iterable[tuple[str, str, str]],
+) -> None:
+    """Each record's document in every RDF format and its HTML page."""
+    for kind, slug, iri in records:
+        for fmt in RDF_FORMATS:
+            document = renderer.render(iri, fmt)
+            if document is None:
+                raise BuildError(f"no document for {kind}/{slug}")
+            files.write(f"doc/{kind}/{slug}.{fmt.extension}", document.body)
+        files.write(f"doc/{kind}/{slug}.html", pages.render_entity_page(catalog, ctx, iri))
+
+
+#: The state of a worker process: its own catalog and renderer (see _start_worker).
+_WORKER: dict[str, Any] = {}
+
+
+def _write_records_in_parallel(
+    base: str,
+    ctx: PageContext,
+    out_dir: Path,
+    records: list[tuple[str, str, str]],
+    workers: int,
+) -> list[Path]:
+    # Fresh interpreters (spawn), not forks: a forked pyoxigraph store or thread pool is not
+    # safe to share. Each worker loads the catalog once, then takes chunks of records.
+    assert ctx.dist_dir is not None
+    size = -(-len(records) // (workers * 16))  # about 16 chunks per worker
+    chunks = [records[i : i + size] for i in range(0, len(records), size)]
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(ctx.dist_dir, base, ctx, out_dir),
+    ) as pool:
+        return [path for written in pool.map(_write_chunk, chunks) for path in written]
+
+
+def _start_worker(dist_dir: Path, base: str, ctx: PageContext, out_dir: Path) -> None:
+    catalog = Catalog.open(dist_dir, base)
+    _WORKER.update(catalog=catalog, renderer=DocumentRenderer(catalog), ctx=ctx, out_dir=out_dir)
+
+
+def _write_chunk(records: list[tuple[str, str, str]]) -> list[Path]:
+    files = SiteFiles(_WORKER["out_dir"])
+    _write_records(_WORKER["catalog"], _WORKER["renderer"], _WORKER["ctx"], files, records)
+    return files.written
+
+
+def _write_list_pages(catalog: Catalog, ctx: PageContext, files: SiteFiles) -> list[str]:
+    """The landing page and every browse page; returns their paths (``""`` for the landing)."""
     root = ctx.root
-    search = iris.search_url(root)
-    written = []
-    for url, html in pages.iter_pages(catalog, ctx):
-        if url == search:
-            continue
-        relative = url.removeprefix(root)
-        if relative and not _SAFE_PATH.match(relative):
-            raise BuildError(f"page URL {url!r} is not a file name the site can have")
-        files.write(f"{relative}.html" if relative else "index.html", html)
-        written.append(relative)
+    files.write("index.html", pages.render_landing_page(catalog, ctx))
+    written = [""]
+    values: dict[str, list[str]] = {
+        "wave": [slug for _, slug, _ in _records(catalog, ["wave"])],
+        "destination": [
+            split[1]
+            for place in destination_places(catalog)
+            if (split := iris.split_entity_iri(catalog.base, place))
+        ],
+    }
+    for facet in dict.fromkeys((*iris.ENTITY_KINDS, *pages.FACETS)):
+        for value in (None, *values.get(facet, ())):
+            relative = iris.browse_url(root, facet, value).removeprefix(root)
+            if not _SAFE_PATH.match(relative):
+                raise BuildError(f"browse page {relative!r} is not a file name the site can have")
+            files.write(f"{relative}.html", pages.render_browse_page(catalog, ctx, facet, value))
+            written.append(relative)
     return written
 
 

@@ -6,6 +6,7 @@ templates in ``templates/`` only lay it out.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -367,9 +368,29 @@ def country_of(catalog: Catalog, place: str) -> str:
         seen.add(place)
 
 
+#: People listed per destination on a person's page; the rest are one link away (the browse page).
+ALSO_WENT_LIMIT = 12
+
+
+@functools.lru_cache(maxsize=4096)
+def _people_to(catalog: Catalog, ctx: PageContext, place: str) -> tuple[LinkItem, ...]:
+    """Everyone whose emigration went to ``place`` or somewhere in it, sorted; once per place."""
+    people: dict[str, LinkItem] = {}
+    for target in (place, *_places_within(catalog, place)):
+        for emigration in _emigrations_to(catalog, target):
+            record = record_of(catalog, emigration)
+            if record and record not in people:
+                people[record] = LinkItem(
+                    Value(catalog.label(record), page_url(catalog, ctx, record))
+                )
+    return tuple(sorted(people.values(), key=_item_key))
+
+
 def _also_went(catalog: Catalog, ctx: PageContext, iri: str) -> Iterator[LinkGroup]:
     """Others whose emigration has the same destination; for a city, then others who went
-    elsewhere in its country. Each person is listed once, under the closest place.
+    elsewhere in its country. Each person is listed once, under the closest place, and at most
+    ``ALSO_WENT_LIMIT`` per place (with a link to the full list), so a page costs the same
+    whatever the size of the dataset.
     """
     destinations: list[str] = []
     for emigration in catalog.minted_nodes(iri):
@@ -377,20 +398,19 @@ def _also_went(catalog: Catalog, ctx: PageContext, iri: str) -> Iterator[LinkGro
             for target in (place, country_of(catalog, place)):
                 if target not in destinations:
                     destinations.append(target)
-    listed = {iri}
+    own_page = page_url(catalog, ctx, iri)
+    listed: set[str | None] = {own_page}
     for place in destinations:
-        people: dict[str, LinkItem] = {}
-        for target in (place, *_places_within(catalog, place)):
-            for emigration in _emigrations_to(catalog, target):
-                record = record_of(catalog, emigration)
-                if record and record not in listed:
-                    people[record] = LinkItem(
-                        Value(catalog.label(record), page_url(catalog, ctx, record))
-                    )
-        listed.update(people)
-        if people:
-            items = sorted(people.values(), key=_item_key)
-            yield LinkGroup(f"Also went to {catalog.label(place)}", items)
+        everyone = _people_to(catalog, ctx, place)
+        items = [item for item in everyone if item.record.url not in listed]
+        shown = items[:ALSO_WENT_LIMIT]
+        listed.update(item.record.url for item in shown)
+        if len(items) > len(shown):
+            split = iris.split_entity_iri(catalog.base, place)
+            more = iris.browse_url(ctx.root, "destination", split[1]) if split else None
+            shown.append(LinkItem(Value(f"and {len(items) - len(shown)} more", more)))
+        if shown:
+            yield LinkGroup(f"Also went to {catalog.label(place)}", shown)
 
 
 def _related(catalog: Catalog, ctx: PageContext, iri: str) -> list[tuple[str, list[Value]]]:
