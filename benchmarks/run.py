@@ -153,15 +153,15 @@ def run_build(
     code: Path,
     data: Path,
     dist: Path,
-    cache: Path,
+    cache: Path | None,
     log: Path,
     workers: int | None,
     timeout: float | None,
 ) -> dict[str, Any]:
-    """Run one ``python -m publisher build`` and measure it."""
+    """Run one ``python -m publisher build`` and measure it (``cache`` None: ``--no-cache``)."""
     command = [
         sys.executable, "-m", "publisher", "build", "--data", str(data), "--out", str(dist),
-        "--cache", str(cache), "--shapes", str(code / "shapes"),
+        *(["--cache", str(cache)] if cache else ["--no-cache"]), "--shapes", str(code / "shapes"),
     ]  # fmt: skip
     if workers is not None:
         command += ["--workers", str(workers)]
@@ -284,6 +284,26 @@ def change_claim_date(text: str) -> str:
     return _BIRTH_DATE.sub(lambda m: f"{m.group(1)}{int(m.group(2)) - 1:04d}", text, count=1)
 
 
+def differing_files(built: Path, reference: Path) -> list[str]:
+    """Files of two build directories that differ (or exist in one only), compared by SHA-256."""
+
+    def digests(root: Path) -> dict[str, str]:
+        found = {}
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                digest = hashlib.sha256()
+                with path.open("rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 22), b""):
+                        digest.update(block)
+                found[path.relative_to(root).as_posix()] = digest.hexdigest()
+        return found
+
+    ours, theirs = digests(built), digests(reference)
+    return sorted(
+        name for name in ours.keys() | theirs.keys() if ours.get(name) != theirs.get(name)
+    )
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 
@@ -367,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=None, help="kill a build after (s)")
     parser.add_argument("--no-rebuild", action="store_true", help="skip the one-record rebuild")
     parser.add_argument("--keep", action="store_true", help="keep dist and cache directories")
+    parser.add_argument(
+        "--verify", action="store_true",
+        help="after the rebuild, build the same data with --no-cache and compare every file",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     out: Path = args.out.resolve()
@@ -416,12 +440,30 @@ def main(argv: list[str] | None = None) -> int:
                 record.write_text(change_claim_date(original), encoding="utf-8")
                 rebuild = run_build(code, data, dist, cache, logs / f"build-{people}-rebuild.log",
                                     args.workers, args.timeout)  # fmt: skip
+                if args.verify and rebuild["exit_code"] == 0:
+                    clean_dist = out / f"dist-{people}-clean"
+                    shutil.rmtree(clean_dist, ignore_errors=True)
+                    clean = run_build(code, data, clean_dist, None,
+                                      logs / f"build-{people}-clean.log", args.workers,
+                                      args.timeout)  # fmt: skip
+                    differing = differing_files(dist, clean_dist) if clean["exit_code"] == 0 else []
+                    rebuild["identical_to_clean_build"] = clean["exit_code"] == 0 and not differing
+                    rebuild["differing_files"] = differing
+                    shutil.rmtree(clean_dist, ignore_errors=True)
             finally:
                 record.write_text(original, encoding="utf-8")
             rebuild["changed_record"] = str(record.relative_to(data))
             entry["rebuild"] = rebuild
             print(f"   rebuild after changing {record.name}: {rebuild['wall_s']:.1f} s, "
                   f"exit {rebuild['exit_code']}", file=sys.stderr)  # fmt: skip
+            if "identical_to_clean_build" in rebuild:
+                verdict = (
+                    "byte-identical to"
+                    if rebuild["identical_to_clean_build"]
+                    else f"DIFFERENT ({', '.join(rebuild['differing_files'])}) from"
+                )
+                print(f"   rebuild is {verdict} a --no-cache build of the same data",
+                      file=sys.stderr)  # fmt: skip
         if not args.keep:
             shutil.rmtree(cache, ignore_errors=True)
             shutil.rmtree(dist, ignore_errors=True)

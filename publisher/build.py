@@ -127,10 +127,14 @@ def build_release(
         raise ValidationFailed(render_report_text(report))
     with timings.step("write dumps", progress):
         statistics = loaded.statistics
-        lines = sorted(line for fragment in loaded.fragments for line in fragment.lines)
-        nodes = [text for _, text in sorted(n for f in loaded.fragments for n in f.jsonld_nodes)]
         with staging_directory(settings.out_dir) as staging:
-            files = write_dumps(lines, nodes, staging, settings.base_iri)
+            files = write_dumps(
+                loaded.fragments,
+                staging,
+                settings.base_iri,
+                settings.cache_dir,
+                settings.workers,
+            )
             files += write_descriptions(statistics, staging, settings.base_iri, release_date)
             (staging / "validation.ttl").write_text(render_report_turtle(report), encoding="utf-8")
             (staging / "validation.txt").write_text(render_report_text(report), encoding="utf-8")

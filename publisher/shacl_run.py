@@ -18,10 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import BNode, Graph, Literal
+from rdflib.namespace import RDF, SH
 
 from publisher.config import BuildSettings
-from publisher.fragments import Fragment
+from publisher.fragments import Fragment, ensure_rendered
 from publisher.validate import (
     ValidationReport,
     ValidationResult,
@@ -33,6 +34,9 @@ from publisher.validate import (
 #: Entities per pyshacl call: large enough to amortise pyshacl's per-call set-up, small enough
 #: to keep rdflib's memory in check.
 CHUNK_ENTITIES = 400
+#: Triples per call of the Rust engine, whose cost per triple grows with the size of a call
+#: (8 µs at 100,000 triples, 12 µs at 800,000: benchmarks/README.md).
+TURBO_BATCH_TRIPLES = 100_000
 #: Below this many triples everything is validated in this process, in one call.
 IN_PROCESS_TRIPLES = 60_000
 #: From this many triples to validate, ``auto`` picks the Rust engine when it is installed.
@@ -78,20 +82,30 @@ def _as_ntriples(fragments: Iterable[Fragment]) -> str:
 
 
 def _merge(reports: list[ValidationReport]) -> ValidationReport:
-    if len(reports) == 1:
-        return reports[0]
+    """One report for a whole build, whatever its batches (and however many came from the cache).
+
+    The report graph has one ``sh:ValidationReport`` node with every batch's results, so
+    ``validation.ttl`` is the same for a build that validated every record in eight batches and
+    for a rebuild that validated one record, or none.
+    """
     merged = Graph()
+    report_node = BNode()
+    conforms = all(report.conforms for report in reports)
+    merged.add((report_node, RDF.type, SH.ValidationReport))
+    merged.add((report_node, SH.conforms, Literal(conforms)))
     for report in reports:
-        merged += report.report_graph
+        graph = report.report_graph
+        nodes = set(graph.subjects(RDF.type, SH.ValidationReport))
+        for subject, predicate, obj in graph:
+            if subject not in nodes:
+                merged.add((subject, predicate, obj))
+            elif predicate == SH.result:
+                merged.add((report_node, predicate, obj))
     results: list[ValidationResult] = sorted(
         {result for report in reports for result in report.results},
         key=ValidationResult.sort_key,
     )
-    return ValidationReport(
-        conforms=all(report.conforms for report in reports),
-        results=tuple(results),
-        report_graph=merged,
-    )
+    return ValidationReport(conforms=conforms, results=tuple(results), report_graph=merged)
 
 
 def choose_engine(requested: str, triples: int) -> str:
@@ -105,6 +119,27 @@ def choose_engine(requested: str, triples: int) -> str:
     if requested != "auto":
         return requested
     return "turbo" if triples >= AUTO_TURBO_TRIPLES and turbo_available() else "pyshacl"
+
+
+def _batches(pending: list[tuple[str, Fragment]], engine: str) -> list[list[tuple[str, Fragment]]]:
+    """The calls to make: CHUNK_ENTITIES records (pyshacl) or TURBO_BATCH_TRIPLES triples each."""
+    if engine == "pyshacl":
+        return [
+            pending[start : start + CHUNK_ENTITIES]
+            for start in range(0, len(pending), CHUNK_ENTITIES)
+        ]
+    batches: list[list[tuple[str, Fragment]]] = []
+    batch: list[tuple[str, Fragment]] = []
+    triples = 0
+    for item in pending:
+        batch.append(item)
+        triples += item[1].statistics.triples
+        if triples >= TURBO_BATCH_TRIPLES:
+            batches.append(batch)
+            batch, triples = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 @dataclass(frozen=True)
@@ -134,12 +169,11 @@ def validate_fragments(fragments: list[Fragment], settings: BuildSettings) -> Va
         else:
             pending.append((fingerprint, fragment))
 
-    total = sum(len(fragment.lines) for _, fragment in pending)
+    total = sum(fragment.statistics.triples for _, fragment in pending)
     engine = choose_engine(settings.shacl_engine, total)
     workers = settings.workers or os.cpu_count() or 1
-    # The Rust engine has little per-call cost: one batch per worker and a few more for balance.
-    size = CHUNK_ENTITIES if engine == "pyshacl" else max(1, -(-len(pending) // (workers * 4)))
-    batches = [pending[start : start + size] for start in range(0, len(pending), size)]
+    ensure_rendered((fragment for _, fragment in pending), settings.workers)
+    batches = _batches(pending, engine)
     reports: list[ValidationReport] = []
     if total <= IN_PROCESS_TRIPLES or len(batches) <= 1 or workers == 1:
         _init_worker(str(settings.shapes_dir), engine)
@@ -155,9 +189,7 @@ def validate_fragments(fragments: list[Fragment], settings: BuildSettings) -> Va
                 reports.append(report)
                 if report.conforms:
                     conforming.update(fp for fp, _ in batch)
-    if not reports:
-        reports.append(ValidationReport(conforms=True, results=(), report_graph=Graph()))
-    if cache_path:
+    if cache_path and conforming != cached:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         lines = sorted(fp for fp in conforming if fp)
         cache_path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="ascii")

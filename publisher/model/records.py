@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -159,9 +160,9 @@ class Record:
     persecutions: tuple[Persecution, ...] = ()
     quotes: tuple[Quote, ...] = field(default=())
 
-    @property
+    @cached_property
     def ref(self) -> Ref:
-        """How other records point at this one."""
+        """How other records point at this one (made once: checks and rendering ask often)."""
         return Ref(self.kind, self.slug)
 
     def english_name(self) -> str:
