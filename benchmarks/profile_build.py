@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     _profile_pool_workers(worker_dir)
     command = [
         "build", "--data", str(args.data.resolve()), "--out", str(out / "dist"), "--no-cache",
+        "--no-site",
     ]  # fmt: skip
     if args.workers is not None:
         command += ["--workers", str(args.workers)]

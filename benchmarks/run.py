@@ -162,6 +162,8 @@ def run_build(
     command = [
         sys.executable, "-m", "publisher", "build", "--data", str(data), "--out", str(dist),
         *(["--cache", str(cache)] if cache else ["--no-cache"]), "--shapes", str(code / "shapes"),
+        # The build target is the dumps: the static site is measured by benchmarks/serve.py.
+        "--no-site",
     ]  # fmt: skip
     if workers is not None:
         command += ["--workers", str(workers)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher import __version__
+from publisher.catalog import Catalog
 from publisher.config import BuildSettings
 from publisher.describe import DatasetStatistics, write_descriptions
 from publisher.dump import write_checksums, write_dumps
@@ -26,7 +27,10 @@ from publisher.model.lifecycle import Lifecycle, load_lifecycle
 from publisher.model.loader import load_dataset
 from publisher.model.records import Dataset
 from publisher.model.reference import load_reference_table
+from publisher.server.documents import DocumentRenderer
 from publisher.shacl_run import ValidationRun, validate_fragments
+from publisher.site.context import PageContext
+from publisher.site.static import write_static_site
 from publisher.validate import ValidationReport, render_report_text, render_report_turtle
 
 Progress = Callable[[str], None]
@@ -125,9 +129,9 @@ def build_release(
     report = run.report
     if not report.conforms:
         raise ValidationFailed(render_report_text(report))
-    with timings.step("write dumps", progress):
-        statistics = loaded.statistics
-        with staging_directory(settings.out_dir) as staging:
+    statistics = loaded.statistics
+    with staging_directory(settings.out_dir) as staging:
+        with timings.step("write dumps", progress):
             files = write_dumps(
                 loaded.fragments,
                 staging,
@@ -147,7 +151,18 @@ def build_release(
             )
             files.append(lifecycle_path)
             files.append(write_checksums(files, staging))
-            published = tuple(settings.out_dir / path.relative_to(staging) for path in files)
+        if settings.write_site:
+            with timings.step("write static site", progress):
+                catalog = Catalog.open(staging, settings.base_iri)
+                files += write_static_site(
+                    catalog,
+                    DocumentRenderer(catalog),
+                    staging / "site",
+                    PageContext(base=settings.base_iri, dist_dir=staging),
+                    served_root=settings.out_dir.resolve() / "site",
+                    workers=settings.workers,
+                )
+        published = tuple(settings.out_dir / path.relative_to(staging) for path in files)
     return BuildResult(loaded.dataset, statistics, report, published, dict(timings.steps))
 
 

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the graph does not conform to the shapes, 2 bad data or
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -128,16 +129,23 @@ def main() -> None:
     default=None,
     help="Date stamped into the dataset descriptions (none by default, for reproducible builds).",
 )
-def build(out_dir: Path, release_date: str | None, **options: Any) -> None:
+@click.option(
+    "--site/--no-site",
+    default=True,
+    show_default=True,
+    help="Also write site/: every document and page as files, with an nginx configuration.",
+)
+def build(out_dir: Path, release_date: str | None, site: bool, **options: Any) -> None:
     """Load data/, build the graph, validate it with SHACL and write the dumps to --out.
 
     Writes emigre.ttl, .nt, .jsonld, .rdf (each also gzipped), context.jsonld, void.ttl,
-    dcat.ttl, dataset.jsonld, stats.json, validation.ttl/.txt and SHA256SUMS. Publishes nothing
-    when the data has errors (exit 2) or the graph does not conform (exit 1).
+    dcat.ttl, dataset.jsonld, stats.json, build.json, lifecycle.json, validation.ttl/.txt,
+    SHA256SUMS and site/ (the static site with its nginx.conf). Publishes nothing when the data
+    has errors (exit 2) or the graph does not conform (exit 1).
     """
 
     def action() -> int:
-        settings = _settings(options, out_dir)
+        settings = dataclasses.replace(_settings(options, out_dir), write_site=site)
         click.echo(f"Building {settings.data_dir} -> {out_dir}", err=True)
         result = build_release(settings, release_date=release_date, progress=_progress)
         stats = result.statistics

@@ -37,6 +37,8 @@ class BuildSettings:
     workers: int = 0
     #: SHACL engine: ``pyshacl``, ``turbo`` (pyshacl-turbo) or ``auto`` (turbo for large graphs).
     shacl_engine: str = "auto"
+    #: Also write ``site/``: every document and page as files, with an nginx configuration.
+    write_site: bool = True
 
     @property
     def reference_table(self) -> Path:
