@@ -70,8 +70,21 @@ def wait_for(url: str, seconds: float = 120) -> None:
 
 
 def document_paths(dist: Path, limit: int = 2000) -> list[str]:
-    paths = sorted((dist / "site" / "doc").glob("*/*.ttl"))[:limit]
-    return [f"/doc/{p.parent.name}/{p.stem}" for p in paths]
+    """Record documents to request: from site/ when written, else from the N-Triples dump."""
+    if (dist / "site" / "doc").is_dir():
+        paths = sorted((dist / "site" / "doc").glob("*/*.ttl"))[:limit]
+        return [f"/doc/{p.parent.name}/{p.stem}" for p in paths]
+    base = json.loads((dist / "build.json").read_text("utf-8"))["base_iri"]
+    pattern = re.compile(rf"^<{re.escape(base)}id/(person|place|work|group)/([a-z0-9-]+)> ")
+    found: list[str] = []
+    with (dist / "emigre.nt").open(encoding="utf-8") as lines:
+        for line in lines:
+            match = pattern.match(line)
+            if match and (not found or found[-1] != f"/doc/{match[1]}/{match[2]}"):
+                found.append(f"/doc/{match[1]}/{match[2]}")
+                if len(found) >= limit:
+                    break
+    return found
 
 
 def wrk(url: str, paths: list[str], seconds: int, connections: int) -> dict[str, float]:
@@ -196,17 +209,20 @@ def main() -> None:
         stderr=(OUT / "serve.log").open("w"),
         start_new_session=True,
     )
-    web = start_nginx(dist, nginx_port)
+    has_site = (dist / "site").is_dir()
+    web = start_nginx(dist, nginx_port) if has_site else None
     try:
         server_url, nginx_url = f"http://127.0.0.1:{server_port}", f"http://127.0.0.1:{nginx_port}"
-        wait_for(f"{server_url}/robots.txt")
-        wait_for(f"{nginx_url}/robots.txt")
+        wait_for(f"{server_url}/robots.txt", seconds=900)
+        if web is not None:
+            wait_for(f"{nginx_url}/robots.txt")
         paths = document_paths(dist)
         for path in paths[:200]:  # warm both: the server renders each document once
             for accept in ACCEPTS:
                 fetch(server_url + path, accept)
         results["server"] = wrk(server_url, paths, args.seconds, args.connections)
-        results["nginx"] = wrk(nginx_url, paths, args.seconds, args.connections)
+        if web is not None:
+            results["nginx"] = wrk(nginx_url, paths, args.seconds, args.connections)
         sample = paths[len(paths) // 2]
         kind, slug = sample.split("/")[2:4]
         iri = f"{json.loads((dist / 'build.json').read_text())['base_iri']}id/{kind}/{slug}"
@@ -249,8 +265,9 @@ def main() -> None:
         results["queries"] = queries
     finally:
         for process in (server, web):
-            os.killpg(process.pid, 15)
-            process.wait(10)
+            if process is not None:
+                os.killpg(process.pid, 15)
+                process.wait(10)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "serve.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     print(json.dumps(results, indent=2))
