@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 # -- shared records -------------------------------------------------------------------------------
 
 #: slug -> (type, English name, Russian name, Wikidata ID or None, country slug or None).
-#: Every ID is in data/wikidata-ids.tsv (verified), so these places get the Verified link state.
+#: Every ID is in reference/wikidata-ids.tsv (verified): these places get the Verified state.
 PLACES: dict[str, tuple[str, str, str, str | None, str | None]] = {
     "russia": ("Country", "Russia", "Россия", "Q159", None),
     "soviet-union": ("Country", "Soviet Union", "Советский Союз", "Q15180", None),
@@ -316,7 +316,7 @@ def person_yaml(index: int, width: int, seed: int) -> tuple[str, str]:
 
 def generate(people: int, out: Path, seed: int = 1, reference: Path | None = None) -> Path:
     """Write the data directory ``out`` (replacing it); returns ``out``."""
-    reference = reference or REPO / "data" / "wikidata-ids.tsv"
+    reference = reference or REPO / "reference" / "wikidata-ids.tsv"
     tmp = out.with_name(out.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)

@@ -33,14 +33,14 @@ class BuildSettings:
     #: Cache of SHACL results per entity, keyed by content hash, so a rebuild after a one-record
     #: change validates one entity instead of all of them.
     cache_dir: Path | None = None
+    #: The checked Wikidata IDs (a copy of the shared reference table): the only IDs records
+    #: may link to.
+    reference_table: Path = field(
+        default_factory=lambda: project_root() / "reference" / "wikidata-ids.tsv"
+    )
     #: Worker processes for SHACL validation (0 = one per core).
     workers: int = 0
     #: SHACL engine: ``pyshacl``, ``turbo`` (pyshacl-turbo) or ``auto`` (turbo for large graphs).
     shacl_engine: str = "auto"
     #: Also write ``site/``: every document and page as files, with an nginx configuration.
     write_site: bool = True
-
-    @property
-    def reference_table(self) -> Path:
-        """The checked Wikidata IDs (a copy of the shared reference table)."""
-        return self.data_dir / "wikidata-ids.tsv"

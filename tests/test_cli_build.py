@@ -80,7 +80,6 @@ def write_valid_data(data_dir: Path) -> None:
         path = data_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    shutil.copy(ROOT / "data" / "wikidata-ids.tsv", data_dir / "wikidata-ids.tsv")
 
 
 def run_build(data_dir: Path, out_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ ARTICLE = SHARED / "sources" / "2022-06-leaving-russia.txt"
 def dataset() -> Dataset:
     """The records of ``data/``, loaded and checked."""
     data_dir = ROOT / "data"
-    return load_dataset(data_dir, load_reference_table(data_dir / "wikidata-ids.tsv"))
+    return load_dataset(data_dir, load_reference_table(ROOT / "reference" / "wikidata-ids.tsv"))
 
 
 def test_real_data_conforms(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_reference_table_matches_the_shared_copy() -> None:
     shared = SHARED / "reference" / "wikidata-ids.tsv"
     if not shared.exists():
         pytest.skip("no ../shared/ beside this checkout")
-    assert (ROOT / "data" / "wikidata-ids.tsv").read_bytes() == shared.read_bytes()
+    assert (ROOT / "reference" / "wikidata-ids.tsv").read_bytes() == shared.read_bytes()
 
 
 def _normalise(text: str) -> str:
@@ -82,7 +82,7 @@ def test_the_author_partner_is_not_an_entity(dataset: Dataset) -> None:
 
 
 def test_every_person_linked_to_wikidata_uses_a_checked_id(dataset: Dataset) -> None:
-    table = load_reference_table(ROOT / "data" / "wikidata-ids.tsv")
+    table = load_reference_table(ROOT / "reference" / "wikidata-ids.tsv")
     for record in dataset.records:
         if record.wikidata:
             assert record.wikidata in table, record.ref

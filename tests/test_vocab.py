@@ -27,7 +27,7 @@ from publisher.vocabgen import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_PATH = REPO_ROOT / "ontology" / "emigre.ttl"
 VOCAB_PATH = REPO_ROOT / "publisher" / "vocab.py"
-WIKIDATA_TABLE = REPO_ROOT / "data" / "wikidata-ids.tsv"
+WIKIDATA_TABLE = REPO_ROOT / "reference" / "wikidata-ids.tsv"
 DOCS = [REPO_ROOT / "docs" / "model.md", REPO_ROOT / "docs" / "data-format.md"]
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/emigre/ns")
@@ -182,7 +182,7 @@ def test_individuals_are_typed_with_a_defined_class(ontology: Graph) -> None:
 
 
 def reference_wikidata_ids(statuses: set[str]) -> set[str]:
-    """The Wikidata IDs of data/wikidata-ids.tsv rows with one of ``statuses``."""
+    """The Wikidata IDs of reference/wikidata-ids.tsv rows with one of ``statuses``."""
     with WIKIDATA_TABLE.open(encoding="utf-8", newline="") as table:
         rows = list(csv.DictReader(table, delimiter="\t"))
     assert rows and "wikidata_id" in rows[0] and "status" in rows[0]

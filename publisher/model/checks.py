@@ -134,7 +134,7 @@ def apply_link_states(
                     record,
                     record.line,
                     f"wikidata: {record.wikidata} is not in the reference table of checked IDs "
-                    "(data/wikidata-ids.tsv); remove it and leave the entity pending",
+                    "(reference/wikidata-ids.tsv); remove it and leave the entity pending",
                 )
             )
             linked.append(dataclasses.replace(record, wikidata=None))
