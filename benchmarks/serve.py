@@ -183,6 +183,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5, help="runs per example query")
+    parser.add_argument(
+        "--query-timeout", type=float, default=120.0, help="the server's SPARQL time limit (s)"
+    )
     args = parser.parse_args()
     dist = args.dist
     if dist is None:
@@ -204,6 +207,8 @@ def main() -> None:
             str(server_port),
             "--workers",
             "2",
+            "--query-timeout",
+            str(args.query_timeout),
         ],
         stdout=subprocess.DEVNULL,
         stderr=(OUT / "serve.log").open("w"),
@@ -221,6 +226,7 @@ def main() -> None:
             for accept in ACCEPTS:
                 fetch(server_url + path, accept)
         results["server"] = wrk(server_url, paths, args.seconds, args.connections)
+        print("server", results["server"], flush=True)
         if web is not None:
             results["nginx"] = wrk(nginx_url, paths, args.seconds, args.connections)
         sample = paths[len(paths) // 2]
@@ -250,6 +256,12 @@ def main() -> None:
             if "SERVICE" in text.upper().split("WHERE", 1)[-1]:
                 continue
             body = urllib.parse.urlencode({"query": text}).encode()
+            try:
+                fetch(f"{server_url}/sparql", "application/sparql-results+json", body)
+            except urllib.error.HTTPError as error:
+                queries[path.name] = {"http_status": error.code}
+                print(path.name, "failed:", error.code, flush=True)
+                continue
             http_ms = median_ms(
                 lambda body=body: fetch(
                     f"{server_url}/sparql", "application/sparql-results+json", body
