@@ -55,9 +55,14 @@ def _data_options(command: F) -> F:
             type=click.Path(file_okay=False, path_type=Path),
             default=Path(".emigre-cache"),
             show_default=True,
-            help="Where SHACL results of unchanged records are remembered.",
+            help="Where parsed records, rendered fragments, dump segments and SHACL results of "
+            "unchanged records are kept between builds.",
         ),
-        click.option("--no-cache", is_flag=True, help="Validate every record again."),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Use no cache: parse, render and validate every record.",
+        ),
         click.option(
             "--shacl-engine",
             type=click.Choice(["auto", "pyshacl", "turbo"]),
@@ -70,7 +75,7 @@ def _data_options(command: F) -> F:
             type=click.IntRange(min=0),
             default=0,
             show_default=True,
-            help="Validation processes (0 = one per core).",
+            help="Worker processes for parsing, rendering and validation (0 = one per core).",
         ),
     ]
     for option in reversed(options):
