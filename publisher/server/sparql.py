@@ -183,12 +183,20 @@ _XSD_STRING = f"{XSD_NS}string"
 
 
 def _serve(store_path: str, conn: Connection, isolate: bool) -> None:
-    """A worker process: lock the network, open the store read-only, answer jobs until EOF."""
+    """A worker process: lock the network, open the store, answer jobs until EOF.
+
+    ``store_path`` is an on-disk store to open read-only, or ``memory:`` and an RDF file to load
+    into an in-memory store (the faster engine; see ``SparqlSettings.memory_store``).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops us
     isolation = forbid_ip_sockets() if isolate else "off"
     try:
-        store = Store.read_only(store_path)
-    except (OSError, ValueError) as error:
+        if store_path.startswith(_MEMORY_PREFIX):
+            store = Store()
+            _bulk_load(store, Path(store_path.removeprefix(_MEMORY_PREFIX)))
+        else:
+            store = Store.read_only(store_path)
+    except (OSError, ValueError, SyntaxError, EmigreError) as error:
         conn.send(("failed", f"cannot open the store {store_path}: {error}"))
         return
     conn.send(("ready", isolation))
@@ -558,6 +566,8 @@ class SparqlService:
         self._executor = ThreadPoolExecutor(
             max_workers=self.settings.concurrency, thread_name_prefix="emigre-sparql"
         )
+        if self.settings.memory_store and not source.is_dir():
+            store_path = f"{_MEMORY_PREFIX}{source.resolve()}"
         try:
             self._pool = _WorkerPool(
                 store_path,
@@ -712,13 +722,15 @@ def _shut_down(pool: _WorkerPool, executor: ThreadPoolExecutor, tempdir: str | N
         shutil.rmtree(tempdir, ignore_errors=True)
 
 
-def _load(source: Path, store_path: str) -> DatasetStatistics:
-    """Bulk-load an RDF file into a new on-disk store; its statistics."""
+_MEMORY_PREFIX = "memory:"
+
+
+def _bulk_load(store: Store, source: Path) -> None:
+    """Load an RDF file (optionally gzipped) into ``store``."""
     name = source.name.removesuffix(".gz")
     rdf_format = RdfFormat.from_extension(name.rpartition(".")[2])
     if rdf_format is None:
         raise EmigreError(f"{source}: unknown RDF format (expected .nt, .nq, .ttl, .trig, ...)")
-    store = Store(store_path)
     try:
         if source.name.endswith(".gz"):
             with gzip.open(source, "rb") as stream:
@@ -727,6 +739,12 @@ def _load(source: Path, store_path: str) -> DatasetStatistics:
             store.bulk_load(path=str(source), format=rdf_format)
     except (SyntaxError, OSError, ValueError) as error:
         raise EmigreError(f"{source}: cannot load: {error}") from error
+
+
+def _load(source: Path, store_path: str) -> DatasetStatistics:
+    """Bulk-load an RDF file into a new on-disk store; its statistics."""
+    store = Store(store_path)
+    _bulk_load(store, source)
     store.flush()
     statistics = _statistics(store)
     del store
