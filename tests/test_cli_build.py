@@ -318,3 +318,24 @@ def test_withheld_claim_never_reaches_the_dumps(tmp_path: Path) -> None:
     for path in (tmp_path / "dist").glob("emigre.*"):
         if path.suffix != ".gz":
             assert "example-exile-residence" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_two_records_minting_one_quotation_iri_are_refused(tmp_path: Path) -> None:
+    # Record "example-exile" with quote "b-c" and record "example-exile-b" with quote "c" would
+    # both mint quotation/example-exile-b-c.
+    data_dir = tmp_path / "data"
+    write_valid_data(data_dir)
+    (data_dir / "people" / "example-exile.yaml").write_text(
+        VALID_RECORDS["people/example-exile.yaml"]
+        + "quotes:\n  - {key: b-c, text: {en: Words.}, source: source/example-article}\n",
+        encoding="utf-8",
+    )
+    (data_dir / "people" / "example-exile-b.yaml").write_text(
+        "slug: example-exile-b\nname: {en: Another Exile}\nquotes:\n"
+        "  - {key: c, text: {en: Other words.}, source: source/example-article}\n",
+        encoding="utf-8",
+    )
+    result = run_build(data_dir, tmp_path / "dist")
+    assert result.returncode == 2, result.stderr
+    assert "quotation IRI example-exile-b-c collides with person/example-exile" in result.stderr
+    assert not (tmp_path / "dist").exists()

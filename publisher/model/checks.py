@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from publisher.errors import DataError, Location
 from publisher.iris import node_slug
-from publisher.model.records import Claim, Emigration, Persecution, Record, Ref
+from publisher.model.records import Claim, Emigration, Persecution, Quote, Record, Ref
 from publisher.model.reference import LINK_STATE_BY_STATUS, ReferenceEntry
 
 
@@ -156,10 +156,11 @@ def check_node_slugs(records: list[Record]) -> list[DataError]:
     errors: list[DataError] = []
     seen: dict[tuple[str, str], Record] = {}
     for record in records:
-        groups: list[tuple[str, tuple[Claim | Emigration | Persecution, ...]]] = [
+        groups: list[tuple[str, tuple[Claim | Emigration | Persecution | Quote, ...]]] = [
             ("claim", record.claims),
             ("emigration", record.emigrations),
             ("persecution", record.persecutions),
+            ("quotation", record.quotes),
         ]
         for node_kind, items in groups:
             for item in items:
