@@ -82,7 +82,7 @@ def write_valid_data(data_dir: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def run_build(data_dir: Path, out_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_build(data_dir: Path, out_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
@@ -94,6 +94,7 @@ def run_build(data_dir: Path, out_dir: Path) -> subprocess.CompletedProcess[str]
             "--out",
             str(out_dir),
             "--no-cache",
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -266,25 +267,7 @@ def test_non_conforming_graph_exits_1_and_publishes_nothing(
         "  sh:property [ sh:path schema:nonexistent ; sh:minCount 1 ] .\n",
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "publisher",
-            "build",
-            "--data",
-            str(data_dir),
-            "--out",
-            str(out_dir),
-            "--shapes",
-            str(shapes),
-            "--no-cache",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_build(data_dir, out_dir, "--shapes", str(shapes))
     assert result.returncode == 1, result.stderr
     assert "example-exile" in result.stderr
     assert tree_digest(out_dir) == before
