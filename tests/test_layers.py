@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "graph": 4,
     "model": 5,
     "iris": 5,
+    "names": 5,
     "config": 6,
     "cache": 6,
     "heap": 6,

@@ -11,14 +11,8 @@ import pytest
 from publisher.build import build_release
 from publisher.catalog import Catalog
 from publisher.config import DEFAULT_BASE_IRI, BuildSettings, project_root
-from publisher.site.search import (
-    SearchIndex,
-    name_variants,
-    normalize_name,
-    search_index,
-    skeleton,
-    transliterations,
-)
+from publisher.names import name_variants, normalize_name, skeleton, transliterations
+from publisher.site.search import SearchIndex, search_index
 
 BASE = DEFAULT_BASE_IRI
 

@@ -20,7 +20,7 @@ from publisher.site.pages import (
     render_search_page,
     script_json,
 )
-from publisher.site.search import SearchIndex, normalize_name, search_index
+from publisher.site.search import SearchIndex, search_index
 from publisher.site.views import PageNotFound
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "PageNotFound",
     "SearchIndex",
     "iter_pages",
-    "normalize_name",
     "page_url",
     "record_of",
     "render_browse_page",
