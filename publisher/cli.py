@@ -289,3 +289,59 @@ def serve(
         return 0
 
     _run(action)
+
+
+# --- Wikidata ------------------------------------------------------------------------------------
+
+
+def _wikidata_options(command: F) -> F:
+    """Options every ``emigre wikidata`` command that may reach Wikidata shares."""
+    from publisher.wikidata.settings import DEFAULT_API_URL, DEFAULT_CACHE_DIR, USER_AGENT_ENV
+
+    options = [
+        click.option(
+            "--user-agent",
+            envvar=USER_AGENT_ENV,
+            default="",
+            help=f"User-Agent naming this tool and its operator, as Wikidata's policy asks "
+            f"(or ${USER_AGENT_ENV}). Required unless --offline.",
+        ),
+        click.option(
+            "--api-url",
+            default=DEFAULT_API_URL,
+            show_default=True,
+            help="MediaWiki Action API of the Wikidata to ask.",
+        ),
+        click.option(
+            "--wikidata-cache",
+            "wikidata_cache",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=DEFAULT_CACHE_DIR,
+            show_default=True,
+            help="Where Wikidata responses are cached.",
+        ),
+        click.option(
+            "--offline",
+            is_flag=True,
+            help="Answer only from the cache; fail on anything not cached.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _wikidata_settings(options: dict[str, Any]) -> Any:
+    from publisher.wikidata.settings import WikidataSettings
+
+    return WikidataSettings(
+        user_agent=options["user_agent"],
+        api_url=options["api_url"],
+        cache_dir=options["wikidata_cache"],
+        offline=options["offline"],
+    )
+
+
+@main.group()
+def wikidata() -> None:
+    """Tools for Wikidata editors: candidates, diff, QuickStatements, Mix'n'match."""
