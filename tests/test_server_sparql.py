@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 import threading
 import time
@@ -536,6 +537,8 @@ def test_row_cap_is_an_error_never_a_truncation(limited_server: RunningServer) -
     assert exact.status_code == 200
     assert len(exact.json()["results"]["bindings"]) == LIMITED_MAX_ROWS
     assert exact.headers["X-Emigre-Result-Rows"] == str(LIMITED_MAX_ROWS)
+    # The engine's time, so a client can tell it from the network's (W3C Server Timing).
+    assert re.fullmatch(r"query;dur=\d+\.\d", exact.headers["Server-Timing"])
     sparql = wrapper(limited_server, "SELECT * WHERE { ?s ?p ?o }", GET, JSON)
     with pytest.raises(HTTPError) as raised:
         sparql.query()

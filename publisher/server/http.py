@@ -18,7 +18,10 @@ from publisher.server.conneg import VARY, AcceptError, negotiate
 COMMON_HEADERS: dict[str, str] = {
     "Vary": VARY,
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "ETag, Link, Content-Location, Last-Modified, Retry-After",
+    "Access-Control-Expose-Headers": (
+        "ETag, Link, Content-Location, Last-Modified, Retry-After, Server-Timing, "
+        "X-Emigre-Max-Rows, X-Emigre-Query-Timeout, X-Emigre-Result-Rows"
+    ),
     "X-Content-Type-Options": "nosniff",
 }
 CORS_PREFLIGHT_HEADERS: dict[str, str] = {

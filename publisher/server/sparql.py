@@ -531,8 +531,15 @@ class QueryResult:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Headers of this answer besides Content-Type (the limits are in ``limit_headers``)."""
-        return {RESULT_ROWS_HEADER: str(self.rows)} if self.rows is not None else {}
+        """Headers of this answer besides Content-Type (the limits are in ``limit_headers``).
+
+        ``Server-Timing`` (W3C) gives the time the query took in its worker, so a client can
+        tell the engine's time from the network's.
+        """
+        headers = {"Server-Timing": f"query;dur={self.seconds * 1000:.1f}"}
+        if self.rows is not None:
+            headers[RESULT_ROWS_HEADER] = str(self.rows)
+        return headers
 
 
 class SparqlService:
