@@ -15,6 +15,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from publisher import config, iris
 from publisher.dump import DUMP_STEM, sort_triples
 from publisher.formats import RDF_FORMATS
+from publisher.graph.build import LINK_STATE_NODES
 from publisher.graph.terms import term_text
 from publisher.namespaces import (
     EMIGRE_NS,
@@ -42,7 +43,8 @@ _DESCRIPTION_PREFIXES = {
 
 @dataclass(frozen=True)
 class DatasetStatistics:
-    """Counts a build reports and describes: triples, entities by class, Wikidata links.
+    """Counts a build reports and describes: triples, entities by class, Wikidata links and
+    link states, and the possible matches noted for pending entities (never counted as links).
 
     Statistics of disjoint parts (one per record) add up with ``combine``.
     """
@@ -55,6 +57,8 @@ class DatasetStatistics:
     wikidata_links: int
     #: The first entity (in IRI order) of each class: VoID example resources.
     first_by_class: tuple[tuple[str, str], ...]
+    #: ``emigre:wikidataCandidate`` triples: unverified possible matches, not links.
+    wikidata_candidates: int = 0
 
     @property
     def example_resources(self) -> tuple[str, ...]:
@@ -67,7 +71,7 @@ class DatasetStatistics:
     @classmethod
     def combine(cls, parts: Iterable[DatasetStatistics]) -> DatasetStatistics:
         """The statistics of the union of disjoint parts."""
-        triples = subjects = entities = links = 0
+        triples = subjects = entities = links = candidates = 0
         classes: dict[str, int] = {}
         states: dict[str, int] = {}
         first: dict[str, str] = {}
@@ -76,6 +80,7 @@ class DatasetStatistics:
             subjects += part.distinct_subjects
             entities += part.entities
             links += part.wikidata_links
+            candidates += part.wikidata_candidates
             for class_iri, count in part.classes:
                 classes[class_iri] = classes.get(class_iri, 0) + count
             for state, count in part.link_states:
@@ -91,6 +96,7 @@ class DatasetStatistics:
             link_states=tuple(sorted(states.items())),
             wikidata_links=links,
             first_by_class=tuple(sorted(first.items())),
+            wikidata_candidates=candidates,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -102,6 +108,7 @@ class DatasetStatistics:
             "classes": dict(self.classes),
             "wikidata_link_states": dict(self.link_states),
             "wikidata_links": self.wikidata_links,
+            "wikidata_candidates": self.wikidata_candidates,
         }
 
 
@@ -110,12 +117,13 @@ def compute_statistics(triples: Sequence[Triple], base: str) -> DatasetStatistic
     rdf_type = f"{RDF_NS}type"
     same_as = f"{OWL_NS}sameAs"
     link_state = f"{EMIGRE_NS}wikidataLinkState"
+    candidate = f"{EMIGRE_NS}wikidataCandidate"
     classes: Counter[str] = Counter()
     states: Counter[str] = Counter()
     subjects: set[str] = set()
     entity_prefixes = tuple(f"{base}id/{kind}/" for kind in iris.ENTITY_KINDS)
     entities: set[str] = set()
-    links = 0
+    links = candidates = 0
     first: dict[str, str] = {}
     for triple in triples:
         subject = term_text(triple.subject)
@@ -132,6 +140,8 @@ def compute_statistics(triples: Sequence[Triple], base: str) -> DatasetStatistic
             states[term_text(triple.object).rsplit("#", 1)[-1]] += 1
         elif predicate == same_as and term_text(triple.object).startswith(WIKIDATA_ENTITY):
             links += 1
+        elif predicate == candidate:
+            candidates += 1
     return DatasetStatistics(
         triples=len(triples),
         distinct_subjects=len(subjects),
@@ -140,6 +150,7 @@ def compute_statistics(triples: Sequence[Triple], base: str) -> DatasetStatistic
         link_states=tuple(sorted(states.items())),
         wikidata_links=links,
         first_by_class=tuple(sorted(first.items())),
+        wikidata_candidates=candidates,
     )
 
 
@@ -152,7 +163,8 @@ def _int(value: int) -> Literal:
 
 
 def render_void(stats: DatasetStatistics, base: str, release_date: str | None) -> bytes:
-    """VoID description: sizes, class partitions, dumps, the linkset to Wikidata."""
+    """VoID description: sizes, class partitions, dumps, the linkset to Wikidata (and one per
+    linking state), entities by link state, and the unverified possible matches."""
     dataset = _n(iris.dataset_iri(base))
     linkset = _n(f"{iris.dataset_iri(base)}/linkset/wikidata")
     wikidata = _n(WIKIDATA_DATASET)
@@ -206,6 +218,33 @@ def render_void(stats: DatasetStatistics, base: str, release_date: str | None) -
         add(subset, f"{VOID}objectsTarget", wikidata)
         add(subset, f"{EMIGRE_NS}wikidataLinkState", _n(f"{EMIGRE_NS}{state}"))
         add(subset, f"{VOID}triples", _int(count))
+    # Entities by link state, every state told (0 too), so that harvesters see how many are
+    # still pending or known to have no item, not only how many are linked.
+    counts = dict(stats.link_states)
+    for slug, state in LINK_STATE_NODES.items():
+        subset = _n(f"{iris.dataset_iri(base)}/link-state/{slug}")
+        add(dataset, f"{VOID}subset", subset)
+        add(subset, f"{RDF_NS}type", _n(f"{VOID}Dataset"))
+        add(subset, f"{EMIGRE_NS}wikidataLinkState", _n(f"{EMIGRE_NS}{state}"))
+        add(subset, f"{VOID}entities", _int(counts.get(state, 0)))
+    # Possible matches are described as links of their own predicate, outside the sameAs
+    # linkset: they were not verified, and must not be counted as links.
+    candidates = _n(f"{iris.dataset_iri(base)}/linkset/wikidata-candidates")
+    add(dataset, f"{VOID}subset", candidates)
+    add(candidates, f"{RDF_NS}type", _n(f"{VOID}Linkset"))
+    add(candidates, f"{VOID}linkPredicate", _n(f"{EMIGRE_NS}wikidataCandidate"))
+    add(candidates, f"{VOID}subjectsTarget", dataset)
+    add(candidates, f"{VOID}objectsTarget", wikidata)
+    add(candidates, f"{VOID}triples", _int(stats.wikidata_candidates))
+    add(
+        candidates,
+        f"{DCTERMS}description",
+        Literal(
+            "Possible matches noted by curators for entities whose link is pending: "
+            "not verified, not links.",
+            language="en",
+        ),
+    )
     add(wikidata, f"{RDF_NS}type", _n(f"{VOID}Dataset"))
     add(wikidata, f"{FOAF}homepage", _n("https://www.wikidata.org/"))
     add(wikidata, f"{VOID}uriSpace", Literal(WIKIDATA_ENTITY))

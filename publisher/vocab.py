@@ -55,6 +55,7 @@ class EMIGRE(DefinedNamespace):
     shownAt: URIRef  # shown at
     supporter: URIRef  # supporter
     wave: URIRef  # wave
+    wikidataCandidate: URIRef  # Wikidata candidate
     wikidataLinkState: URIRef  # Wikidata link state
 
     # Individuals

@@ -212,6 +212,17 @@ def test_browse_page(tab: Tab, server: RunningServer) -> None:
     tab.assert_clean()
 
 
+def test_wikidata_links_report(tab: Tab, server: RunningServer) -> None:
+    response = open_page(tab, server, "/browse/link-state")
+    assert response.status == 200
+    assert_rendered(tab, "Wikidata links")
+    pending = tab.page.locator("#h-pending + ul a[href^='/doc/']").all_inner_texts()
+    assert "Lyudmila Ulitskaya" in pending
+    assert assert_internal_links_resolve(tab, server) > 5
+    tab.screenshot("link-states")
+    tab.assert_clean()
+
+
 def test_sparql_page_runs_the_query_in_its_form(tab: Tab, server: RunningServer) -> None:
     open_page(tab, server, "/sparql")
     assert_rendered(tab, "SPARQL query")
@@ -278,6 +289,7 @@ XSS_PAGES = [
     ("landing", "/"),
     ("destination", "/browse/destination/germany"),
     ("source", "/doc/source/fictional-test-source"),
+    ("link-state", "/browse/link-state/no-item"),
 ]
 #: Fragments that must never reach a page unescaped.
 PAYLOADS = ["<script>window.__xss", "<img src=x", "<svg onload", "<script>alert"]

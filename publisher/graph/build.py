@@ -227,6 +227,9 @@ def build_entity(record: Record, records: dict[Ref, Record], base: str) -> Entit
         item = NamedNode(f"{WIKIDATA_ENTITY}{record.wikidata}")
         add(subject, OWL_SAME_AS, item)
         add(subject, schema("sameAs"), item)
+    # Possible matches a curator noted: our own term, never a sameAs (docs/decisions.md).
+    for candidate in record.wikidata_candidates:
+        add(subject, emigre("wikidataCandidate"), NamedNode(f"{WIKIDATA_ENTITY}{candidate}"))
     if record.country:
         add(subject, schema("containedInPlace"), writer.node(record.country))
     for creator in record.creators:

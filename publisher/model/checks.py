@@ -118,7 +118,8 @@ def apply_link_states(
 ) -> tuple[list[Record], list[DataError]]:
     """Derive each record's Wikidata link state from the reference table.
 
-    An ID must be in the table (verified or single-source) and may be used by one record only.
+    An ID must be in the table (verified or single-source) and may be used by one record only;
+    another record's ID is no possible match (``wikidata_candidates``) of a record.
     """
     errors: list[DataError] = []
     used: dict[str, Record] = {}
@@ -148,6 +149,17 @@ def apply_link_states(
             )
         state = LINK_STATE_BY_STATUS[entry.status]
         linked.append(dataclasses.replace(record, link_state=state))
+    for record in linked:
+        for candidate in record.wikidata_candidates:
+            if candidate in used:
+                errors.append(
+                    _error(
+                        record,
+                        record.line,
+                        f"wikidata_candidates: {candidate} is the checked ID of "
+                        f"{used[candidate].ref}, not a possible match of this record",
+                    )
+                )
     return linked, errors
 
 

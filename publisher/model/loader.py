@@ -68,6 +68,7 @@ _COMMON_FIELDS = {
     "description",
     "wikidata",
     "link_state",
+    "wikidata_candidates",
 }
 _SOURCED_FIELDS = {"claims", "emigrations", "persecutions", "quotes"}
 _FIELDS_BY_KIND: dict[str, set[str]] = {
@@ -496,6 +497,27 @@ class _RecordParser:
                 quotes.append(Quote(key, text, source, item_line))
         return tuple(quotes)
 
+    def wikidata_candidates(self, raw: dict[str, Any], linked: bool) -> tuple[str, ...]:
+        """Possible matches a curator noted for a record without a link (sorted, each once)."""
+        value = raw.get("wikidata_candidates")
+        if value is None:
+            return ()
+        line = _at(raw, "wikidata_candidates")
+        if not isinstance(value, list):
+            self.error(line, "wikidata_candidates must be a list of item IDs, e.g. [Q123]")
+            return ()
+        if linked:
+            self.error(line, "wikidata_candidates are for records with no wikidata or link_state")
+        found: set[str] = set()
+        for item in value:
+            if not isinstance(item, str) or not _WIKIDATA_ITEM.match(item):
+                self.error(line, f"wikidata_candidates: {item!r} is not a Wikidata item ID")
+            elif item in found:
+                self.error(line, f"wikidata_candidates: {item} is listed twice")
+            else:
+                found.add(item)
+        return tuple(sorted(found, key=lambda qid: int(qid[1:])))
+
     # -- the record ------------------------------------------------------------------------------
 
     def parse(self, raw: Any) -> Record | None:
@@ -531,6 +553,7 @@ class _RecordParser:
             )
         if link_state == "no-item" and wikidata:
             self.error(line, "link_state no-item contradicts wikidata")
+        candidates = self.wikidata_candidates(raw, linked=bool(wikidata) or link_state is not None)
         url = raw.get("url")
         if url is not None and (not isinstance(url, str) or not _URL.match(url)):
             self.error(line, f"url: {url!r} is not an http(s) URL")
@@ -560,6 +583,7 @@ class _RecordParser:
             ),
             wikidata=wikidata,
             link_state="no-item" if link_state == "no-item" else "pending",
+            wikidata_candidates=candidates,
             country=self.ref(raw.get("country"), _at(raw, "country"), "country", ("place",)),
             historical_names=self.text_list(
                 raw.get("historical_names"), _at(raw, "historical_names"), "historical_names"

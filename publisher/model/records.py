@@ -139,6 +139,8 @@ class Record:
     description: LangText = ()
     wikidata: str | None = None
     link_state: LinkState = "pending"
+    #: Items a curator found possibly matching (unverified, never a link): pending records only.
+    wikidata_candidates: tuple[str, ...] = ()
     # place
     country: Ref | None = None
     historical_names: LangText = ()

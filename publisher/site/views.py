@@ -40,10 +40,13 @@ from publisher.site.facts import (
     texts,
     value_of,
 )
+from publisher.site.link_states import FACET as LINK_STATE_FACET
+from publisher.site.link_states import wikidata_values
 from publisher.site.links import Alternate, alternates, page_url, record_of
 from publisher.site.wording import (
     KIND_WORDS,
     LINK_STATE_WORDS,
+    STATE_SLUGS,
     inverse_words,
     language_name,
     local_name,
@@ -62,6 +65,7 @@ CLAIM_PROPERTY, CLAIM_VALUE = p("emigre:claimProperty"), p("emigre:claimValue")
 CITED_SOURCE, EXCERPT = p("emigre:citedSource"), p("emigre:excerpt")
 SAME_AS = (f"{OWL_NS}sameAs", p("schema:sameAs"))
 LINK_STATE = p("emigre:wikidataLinkState")
+CANDIDATE = p("emigre:wikidataCandidate")
 
 #: Predicates shown in the page's header, or not at all, rather than among the details.
 _NOT_DETAILS = {
@@ -71,6 +75,7 @@ _NOT_DETAILS = {
     DESCRIPTION,
     *SAME_AS,
     LINK_STATE,
+    CANDIDATE,
     p("schema:mainEntityOfPage"),
     p("emigre:datePrecision"),
     p("emigre:endDatePrecision"),
@@ -114,6 +119,10 @@ class EntityView:
     descriptions: list[Value]
     wikidata: list[Value]
     link_state: str | None
+    #: The report page of the record's link state.
+    link_state_url: str | None
+    #: Possible matches a curator noted: unverified, never shown as links of the record.
+    candidates: list[Value]
     details: list[tuple[str, list[Value]]]
     emigrations: list[EmigrationView]
     persecutions: list[PersecutionView]
@@ -162,6 +171,12 @@ def entity_view(catalog: Catalog, ctx: PageContext, iri: str) -> EntityView:
         descriptions=texts(pairs, DESCRIPTION),
         wikidata=_wikidata(pairs),
         link_state=LINK_STATE_WORDS.get(states[0], states[0]) if states else None,
+        link_state_url=(
+            iris.browse_url(ctx.root, LINK_STATE_FACET, STATE_SLUGS[states[0]])
+            if states and states[0] in STATE_SLUGS
+            else None
+        ),
+        candidates=wikidata_values(nodes(pairs, CANDIDATE)),
         details=_details(catalog, ctx, pairs, claimed, english),
         emigrations=sorted(
             (emigration_view(catalog, ctx, n) for n in by_kind["emigration"]),
@@ -196,13 +211,7 @@ def _see_also(catalog: Catalog, ctx: PageContext, iri: str, kind: str, slug: str
 
 
 def _wikidata(pairs: Pairs) -> list[Value]:
-    found = sorted({node for predicate in SAME_AS for node in nodes(pairs, predicate)})
-    values = []
-    for entity in found:
-        url = iris.wikidata_page_url(entity)
-        if url:
-            values.append(Value(local_name(entity), url))
-    return values
+    return wikidata_values([node for predicate in SAME_AS for node in nodes(pairs, predicate)])
 
 
 def _details(

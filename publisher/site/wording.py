@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal
 
+from publisher.graph.build import LINK_STATE_NODES
 from publisher.namespaces import XSD_NS
 
 #: Local names whose label is not their split name (see ``ontology/emigre.ttl``).
@@ -74,10 +75,14 @@ KIND_WORDS: dict[str, tuple[str, str]] = {
 #: What a Wikidata link state means for a reader.
 LINK_STATE_WORDS = {
     "Verified": "verified",
-    "NeedsReview": "needs review, one source only",
-    "Pending": "pending, not yet reconciled",
-    "NoItem": "checked, Wikidata has no item",
+    "NeedsReview": "needs review (one source only)",
+    "Pending": "pending (not yet reconciled)",
+    "NoItem": "no Wikidata item (checked)",
 }
+
+#: The path segment of each link state's page in the Wikidata links report: the state as
+#: records name it (``needs-review``), keyed by its individual in the vocabulary (``NeedsReview``).
+STATE_SLUGS = {node: state for state, node in LINK_STATE_NODES.items()}
 
 #: Names of the languages sources are written in (``schema:inLanguage`` holds BCP 47 codes).
 LANGUAGE_NAMES = {
