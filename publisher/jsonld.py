@@ -78,6 +78,7 @@ _IRI_TERMS = {
             "claimProperty",
             "conflictsWith",
             "wikidataLinkState",
+            "wikidataCandidate",
             "privacy",
             "datePrecision",
             "endDatePrecision",
