@@ -18,6 +18,7 @@ from pathlib import Path
 
 from publisher import __version__
 from publisher.catalog import Catalog
+from publisher.changes import write_change_feed
 from publisher.config import BuildSettings
 from publisher.describe import DatasetStatistics, write_descriptions
 from publisher.dump import write_checksums, write_dumps
@@ -27,6 +28,7 @@ from publisher.model.lifecycle import Lifecycle, load_lifecycle
 from publisher.model.loader import load_dataset
 from publisher.model.records import Dataset
 from publisher.model.reference import load_reference_table
+from publisher.releases import PreviousRelease, record_contents, release_timestamp, write_release
 from publisher.server.documents import DocumentRenderer
 from publisher.shacl_run import ValidationRun, validate_fragments
 from publisher.site.context import PageContext
@@ -118,12 +120,20 @@ def build_release(
     settings: BuildSettings,
     release_date: str | None = None,
     progress: Progress = _quiet,
+    previous_release: Path | None = None,
 ) -> BuildResult:
     """Build, validate and publish into ``settings.out_dir``; atomic and deterministic.
 
-    Raises DataErrors (bad records), ValidationFailed (graph does not conform) or BuildError;
-    in every failing case the previous ``out_dir`` is left as it was.
+    ``previous_release`` is the build directory of the last release (it may be ``out_dir``):
+    unchanged records keep its datestamps, and the release diff compares with it
+    (``publisher.releases``).
+
+    Raises DataErrors (bad records), ValidationFailed (graph does not conform), ReleaseError
+    (bad release date or previous release) or BuildError; in every failing case the previous
+    ``out_dir`` is left as it was.
     """
+    release_timestamp(release_date)  # a bad date fails before the long steps
+    previous = PreviousRelease.open(previous_release) if previous_release else None
     timings = Timings()
     loaded, run = validate_release(settings, timings, progress)
     report = run.report
@@ -139,7 +149,9 @@ def build_release(
                 settings.cache_dir,
                 settings.workers,
             )
-            files += write_descriptions(statistics, staging, settings.base_iri, release_date)
+            # The descriptions date the release by its day (xsd:date), whatever time it names.
+            day = release_date[:10] if release_date else None
+            files += write_descriptions(statistics, staging, settings.base_iri, day)
             (staging / "validation.ttl").write_text(render_report_turtle(report), encoding="utf-8")
             (staging / "validation.txt").write_text(render_report_text(report), encoding="utf-8")
             files += [staging / "validation.ttl", staging / "validation.txt"]
@@ -150,7 +162,16 @@ def build_release(
                 encoding="utf-8",
             )
             files.append(lifecycle_path)
+        with timings.step("write release diff and change feed", progress):
+            contents = record_contents(
+                loaded.fragments, settings.base_iri, settings.cache_dir, settings.workers
+            )
+            manifest, release_files = write_release(
+                contents, loaded.lifecycle, staging, release_date, previous
+            )
+            files += release_files
             files.append(write_checksums(files, staging))
+            files += write_change_feed(manifest, staging, settings.base_iri)
         if settings.write_site:
             with timings.step("write static site", progress):
                 catalog = Catalog.open(staging, settings.base_iri)

@@ -121,6 +121,25 @@ def sparql_url(root: str, query: str | None = None) -> str:
     return f"{root}sparql?{urlencode({'query': query})}" if query else f"{root}sparql"
 
 
+def oai_url(root: str) -> str:
+    """The OAI-PMH base URL (served by ``emigre serve`` only).
+
+    >>> oai_url("/")
+    '/oai'
+    """
+    return f"{root}oai"
+
+
+def resourcesync_url(root: str, name: str) -> str:
+    """A ResourceSync document of the change feed (``publisher.changes``); a root path or the
+    base IRI.
+
+    >>> resourcesync_url("https://w3id.org/emigre/", "changelist.xml")
+    'https://w3id.org/emigre/resourcesync/changelist.xml'
+    """
+    return f"{root}resourcesync/{name}"
+
+
 def static_url(root: str, name: str) -> str:
     """A static file of the site (the style sheet).
 

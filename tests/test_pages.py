@@ -210,7 +210,8 @@ def test_links_between_pages_resolve(all_pages: dict[str, str]) -> None:
         anchors[path] = set(check_page(html).ids)
     for path, html in all_pages.items():
         for href in check_page(html).hrefs:
-            if not href.startswith("/") or href.startswith(("/dumps/", "/sparql", "/search")):
+            services = ("/dumps/", "/sparql", "/search", "/oai", "/resourcesync/", "/.well-known/")
+            if not href.startswith("/") or href.startswith(services):
                 continue
             target, _, fragment = href.partition("#")
             target = re.sub(r"\.(ttl|nt|jsonld|rdf|html)$", "", target)

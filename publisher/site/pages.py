@@ -34,9 +34,11 @@ __all__ = [
     "render_entity_page",
     "render_error_page",
     "render_landing_page",
+    "render_link_state_page",
     "render_search_page",
     "script_json",
 ]
+from publisher.site import link_states
 from publisher.site.facts import emigration_view, first_date, nodes, p, pairs_of, texts
 from publisher.site.links import record_of
 from publisher.site.search import search_index
@@ -57,7 +59,7 @@ STATIC = Path(__file__).parent / "static"
 #: The one style sheet, served at ``/static/style.css``.
 STYLESHEET = STATIC / "style.css"
 #: Browse facets besides the kinds of records.
-FACETS = ("wave", "destination")
+FACETS = ("wave", "destination", link_states.FACET)
 
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -120,6 +122,9 @@ def render_template(
         "style": iris.static_url(root, "style.css"),
         "search": iris.search_url(root),
         "licence": ctx.licence,
+        "oai": iris.oai_url(root),
+        "changes": iris.resourcesync_url(root, "changelist.xml"),
+        "resourcesync": f"{root}.well-known/resourcesync",
     }
     return (
         environment()
@@ -205,9 +210,13 @@ def render_landing_page(catalog: Catalog, ctx: PageContext) -> str:
         timeline_svg=Markup(render_timeline_svg(catalog, ctx)),
         destinations=_destination_links(catalog, ctx),
         browse=[
-            (KIND_WORDS[kind][1].capitalize(), iris.browse_url(root, kind))
-            for kind in iris.ENTITY_KINDS
+            *(
+                (KIND_WORDS[kind][1].capitalize(), iris.browse_url(root, kind))
+                for kind in iris.ENTITY_KINDS
+            ),
+            ("Wikidata links", link_states.state_url(ctx)),
         ],
+        link_states_url=link_states.state_url(ctx),
         downloads=read_downloads(ctx),
         queries=read_example_queries(ctx),
         machine_links=[
@@ -239,6 +248,8 @@ def render_browse_page(catalog: Catalog, ctx: PageContext, facet: str, value: st
 
     ``PageNotFound`` for an unknown facet or value.
     """
+    if facet == link_states.FACET:
+        return render_link_state_page(catalog, ctx, value)
     if facet == "destination" or (facet == "wave" and value is not None):
         return _render_facet(catalog, ctx, facet, value)
     if facet not in iris.ENTITY_KINDS or value is not None:
@@ -341,6 +352,38 @@ def _render_facet(catalog: Catalog, ctx: PageContext, facet: str, value: str | N
     )
 
 
+# -- the Wikidata links report --------------------------------------------------------------------
+
+
+def render_link_state_page(catalog: Catalog, ctx: PageContext, value: str | None) -> str:
+    """The Wikidata links report: counts by link state and the records still to reconcile
+    (pending) or to check (needs review); or, for ``value`` (``pending``), every record in
+    one state. ``PageNotFound`` for an unknown state.
+    """
+    if value is None:
+        groups = [
+            link_states.link_state_group(catalog, ctx, state, link_states.OVERVIEW_LIMIT)
+            for state in link_states.OPEN_STATES
+        ]
+        heading = "Wikidata links"
+    elif value in link_states.STATE_BY_SLUG:
+        state = link_states.STATE_BY_SLUG[value]
+        groups = [link_states.link_state_group(catalog, ctx, state)]
+        heading = f"Wikidata links: {groups[0].words}"
+    else:
+        raise PageNotFound(f"no link state {value!r}")
+    url = iris.browse_url(ctx.root, link_states.FACET, value)
+    return render_template(
+        ctx,
+        "link_states.html",
+        current=url,
+        page_title=heading,
+        heading=heading,
+        counts=link_states.state_counts(catalog, ctx),
+        groups=groups,
+    )
+
+
 # -- search ---------------------------------------------------------------------------------------
 
 
@@ -403,4 +446,11 @@ def iter_pages(catalog: Catalog, ctx: PageContext) -> Iterator[tuple[str, str]]:
                 iris.browse_url(root, "wave", split[1]),
                 render_browse_page(catalog, ctx, "wave", split[1]),
             )
+    yield (
+        iris.browse_url(root, link_states.FACET),
+        render_browse_page(catalog, ctx, link_states.FACET, None),
+    )
+    for slug in link_states.STATE_BY_SLUG:
+        url = iris.browse_url(root, link_states.FACET, slug)
+        yield url, render_browse_page(catalog, ctx, link_states.FACET, slug)
     yield iris.search_url(root), render_search_page(catalog, ctx, "")

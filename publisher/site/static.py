@@ -5,13 +5,14 @@ without Python, and nginx can answer exactly as ``emigre serve`` does with the c
 also writes (:mod:`publisher.site.nginx`)::
 
     doc/{kind}/{slug}.{ttl,nt,jsonld,rdf,html}   every record, in every format
-    index.html, browse/{facet}.html, browse/{facet}/{value}.html
+    index.html, browse/{facet}.html, browse/{facet}/{value}.html  (lists, the link-state report)
     static/…                                     the style sheet
     errors/{status}.{html,json}                  small error bodies for nginx
     sitemap.xml (an index of sitemap-N.xml beyond 50,000 URLs), robots.txt
     .well-known/void, void.ttl, dcat.ttl, dataset.jsonld, context.jsonld, stats.json,
     lifecycle.json, SHA256SUMS, dumps/…          hard links to the build's files (copies if
                                                  the file system cannot link)
+    resourcesync/…, .well-known/resourcesync     the change feed (publisher.changes), linked
     nginx.conf, nginx/{conneg.js,owners.conf}    the nginx configuration (an http-level include)
 
 The output is deterministic: the same build gives the same files. Nothing is synced to disk file
@@ -32,13 +33,13 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from publisher import iris
+from publisher import changes, iris
 from publisher.catalog import Catalog
 from publisher.errors import BuildError
 from publisher.formats import HTML, RDF_FORMATS
 from publisher.server.documents import DocumentRenderer
 from publisher.server.http import TITLES, error_body
-from publisher.site import nginx, pages
+from publisher.site import link_states, nginx, pages
 from publisher.site.context import CHECKSUMS_FILE, PageContext, read_downloads
 from publisher.site.views import destination_places
 
@@ -255,6 +256,7 @@ def _write_list_pages(catalog: Catalog, ctx: PageContext, files: SiteFiles) -> l
             for place in destination_places(catalog)
             if (split := iris.split_entity_iri(catalog.base, place))
         ],
+        link_states.FACET: list(link_states.STATE_BY_SLUG),
     }
     for facet in dict.fromkeys((*iris.ENTITY_KINDS, *pages.FACETS)):
         for value in (None, *values.get(facet, ())):
@@ -285,6 +287,11 @@ def _link_build_files(dist_dir: Path, ctx: PageContext, files: SiteFiles) -> Non
         files.link(".well-known/void", dist_dir / "void.ttl")
     for download in read_downloads(ctx):
         files.link(f"dumps/{download.name}", dist_dir / download.name)
+    feed = dist_dir / changes.DIRECTORY
+    if feed.is_dir():
+        for path in sorted(feed.iterdir()):
+            files.link(f"{changes.DIRECTORY}/{path.name}", path)
+        files.link(changes.WELL_KNOWN, feed / changes.SOURCE_DESCRIPTION)
 
 
 def _write_sitemaps(base: str, page_paths: list[str], files: SiteFiles) -> None:
