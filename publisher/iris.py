@@ -94,13 +94,17 @@ def split_entity_iri(base: str, iri: str) -> tuple[str, str] | None:
 WIKIDATA_PAGE = "https://www.wikidata.org/wiki/"
 
 
-def browse_url(root: str, facet: str, value: str | None = None) -> str:
-    """The browse page of a kind (``person``), or of one wave or destination.
+def browse_url(root: str, facet: str, value: str | None = None, page: int = 1) -> str:
+    """The browse page of a kind (``person``), or of one wave or destination; page 2 onwards of
+    a long list adds ``/page/N``.
 
     >>> browse_url("/", "destination", "georgia")
     '/browse/destination/georgia'
+    >>> browse_url("/", "person", page=3)
+    '/browse/person/page/3'
     """
-    return f"{root}browse/{facet}/{value}" if value else f"{root}browse/{facet}"
+    url = f"{root}browse/{facet}/{value}" if value else f"{root}browse/{facet}"
+    return f"{url}/page/{page}" if page > 1 else url
 
 
 def search_url(root: str, query: str | None = None) -> str:

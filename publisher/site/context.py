@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from publisher import config, iris
+from publisher.site import paging
 from publisher.site.wording import human_size
 
 CHECKSUMS_FILE = "SHA256SUMS"
@@ -41,6 +42,8 @@ class PageContext:
     queries_dir: Path | None = field(default_factory=_default_queries_dir)
     #: The end of the timeline's axis ("today"); None: the latest year in the data.
     today: date | None = None
+    #: Entries per page of a browse list (``publisher.site.paging``).
+    page_size: int = paging.PAGE_SIZE
 
     @property
     def root(self) -> str:

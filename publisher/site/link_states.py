@@ -114,12 +114,21 @@ def link_state_group(
     """The records in ``state``, the first ``limit`` of them (all when None) as entries."""
     found = records_in_state(catalog, state)
     listed = found if limit is None else found[:limit]
+    return state_group(
+        ctx, state, len(found), [link_state_entry(catalog, ctx, iri) for iri in listed]
+    )
+
+
+def state_group(
+    ctx: PageContext, state: str, count: int, entries: list[LinkStateEntry]
+) -> LinkStateGroup:
+    """A group of ``count`` records in ``state``, of which ``entries`` are listed."""
     return LinkStateGroup(
         slug=STATE_SLUGS[state],
         words=LINK_STATE_WORDS[state],
         url=state_url(ctx, state),
-        count=len(found),
-        entries=[link_state_entry(catalog, ctx, iri) for iri in listed],
+        count=count,
+        entries=entries,
     )
 
 

@@ -9,7 +9,8 @@ writer escapes each value) and the JSON-LD, which ``script_json`` makes safe ins
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "STYLESHEET",
     "PageContext",
     "PageNotFound",
+    "browse_pages",
     "iter_pages",
     "render_browse_page",
     "render_entity_page",
@@ -38,7 +40,7 @@ __all__ = [
     "render_search_page",
     "script_json",
 ]
-from publisher.site import link_states
+from publisher.site import link_states, paging
 from publisher.site.facts import emigration_view, first_date, nodes, p, pairs_of, texts
 from publisher.site.links import record_of
 from publisher.site.search import search_index
@@ -52,7 +54,7 @@ from publisher.site.views import (
     list_entry,
     nodes_of_class,
 )
-from publisher.site.wording import KIND_WORDS
+from publisher.site.wording import KIND_WORDS, LINK_STATE_WORDS
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -242,38 +244,95 @@ def _destination_links(catalog: Catalog, ctx: PageContext) -> list[tuple[str, st
 # -- browse pages ---------------------------------------------------------------------------------
 
 
-def render_browse_page(catalog: Catalog, ctx: PageContext, facet: str, value: str | None) -> str:
-    """A list: every record of a kind (``person``), the waves or one wave (``wave``, ``2022``),
-    the destinations or one destination (``destination``, ``georgia``).
+@dataclass
+class _Listing:
+    """A browse list, computed once and rendered page by page (see ``publisher.site.paging``).
 
-    ``PageNotFound`` for an unknown facet or value.
+    ``items`` are what the pages split (record IRIs, departures); ``page_fields`` turns one
+    page's items into the template's fields; ``fields`` are the same on every page, and
+    ``first_page_fields`` (the charts, drawn from the whole list) only on page 1.
     """
+
+    template: str
+    url: Callable[[int], str]
+    items: Sequence[Any]
+    page_fields: Callable[[Sequence[Any]], dict[str, Any]]
+    fields: dict[str, Any]
+    first_page_fields: dict[str, Any] = field(default_factory=dict)
+
+    def pages(self, ctx: PageContext) -> int:
+        return paging.page_count(len(self.items), ctx.page_size)
+
+    def render(self, ctx: PageContext, page: int) -> str:
+        pages = self.pages(ctx)
+        if not 1 <= page <= pages:
+            raise PageNotFound(f"no page {page} of {self.url(1)} ({pages} pages)")
+        first = self.first_page_fields if page == 1 else {}
+        items = paging.page_items(self.items, page, ctx.page_size)
+        fields = {**self.fields, **first, **self.page_fields(items)}
+        pagination = paging.paginate(len(self.items), page, self.url, ctx.page_size)
+        title = fields["page_title"]
+        if pagination:
+            fields["page_title"] = f"{title} (page {page} of {pagination.pages})"
+        return render_template(
+            ctx, self.template, current=self.url(page), pagination=pagination, **fields
+        )
+
+
+def render_browse_page(
+    catalog: Catalog, ctx: PageContext, facet: str, value: str | None, page: int = 1
+) -> str:
+    """A list: every record of a kind (``person``), the waves or one wave (``wave``, ``2022``),
+    the destinations or one destination (``destination``, ``georgia``), the link-state report;
+    long lists in pages of ``ctx.page_size``.
+
+    ``PageNotFound`` for an unknown facet, value or page.
+    """
+    return _browse_listing(catalog, ctx, facet, value).render(ctx, page)
+
+
+def browse_pages(
+    catalog: Catalog, ctx: PageContext, facet: str, value: str | None
+) -> Iterator[tuple[str, str]]:
+    """(root-relative URL, HTML) of every page of one browse list, the list computed once."""
+    listing = _browse_listing(catalog, ctx, facet, value)
+    for page in range(1, listing.pages(ctx) + 1):
+        yield listing.url(page), listing.render(ctx, page)
+
+
+def _browse_listing(catalog: Catalog, ctx: PageContext, facet: str, value: str | None) -> _Listing:
     if facet == link_states.FACET:
-        return render_link_state_page(catalog, ctx, value)
+        return _link_state_listing(catalog, ctx, value)
     if facet == "destination" or (facet == "wave" and value is not None):
-        return _render_facet(catalog, ctx, facet, value)
+        return _facet_listing(catalog, ctx, facet, value)
     if facet not in iris.ENTITY_KINDS or value is not None:
         raise PageNotFound(f"no browse page {facet}/{value}")
-    entries = [
-        list_entry(catalog, ctx, iri, summary=facet in ("person", "group"))
-        for iri, _ in catalog.records(facet)
-    ]
-    charts = []
-    if facet == "wave":
-        entries = [_with_count(catalog, ctx, entry) for entry in entries]
-        charts.append(Markup(render_timeline_svg(catalog, ctx)))
-    return render_template(
-        ctx,
-        "browse.html",
-        current=iris.browse_url(ctx.root, facet),
-        page_title=KIND_WORDS[facet][1].capitalize(),
-        heading=KIND_WORDS[facet][1].capitalize(),
-        intro=None,
-        entries=entries,
-        facet_values=[],
-        rows=[],
-        charts=charts,
-        record=None,
+    summary = facet in ("person", "group")
+
+    def entries(page: Sequence[str]) -> dict[str, Any]:
+        listed = [list_entry(catalog, ctx, iri, summary=summary) for iri in page]
+        if facet == "wave":
+            listed = [_with_count(catalog, ctx, entry) for entry in listed]
+        return {"entries": listed}
+
+    heading = KIND_WORDS[facet][1].capitalize()
+    return _Listing(
+        template="browse.html",
+        url=lambda page: iris.browse_url(ctx.root, facet, page=page),
+        items=[iri for iri, _ in catalog.records(facet)],
+        page_fields=entries,
+        fields={
+            "page_title": heading,
+            "heading": heading,
+            "intro": None,
+            "facet_values": [],
+            "rows": [],
+            "charts": [],
+            "record": None,
+        },
+        first_page_fields=(
+            {"charts": [Markup(render_timeline_svg(catalog, ctx))]} if facet == "wave" else {}
+        ),
     )
 
 
@@ -294,20 +353,24 @@ def _with_count(catalog: Catalog, ctx: PageContext, entry: ListEntry) -> ListEnt
     )
 
 
-def _render_facet(catalog: Catalog, ctx: PageContext, facet: str, value: str | None) -> str:
+def _facet_listing(catalog: Catalog, ctx: PageContext, facet: str, value: str | None) -> _Listing:
     if value is None:  # the list of destinations
-        return render_template(
-            ctx,
-            "browse.html",
-            current=iris.browse_url(ctx.root, facet),
-            page_title="Destinations",
-            heading="Destinations",
-            intro="Where people went, by country (departures to a city count for its country).",
-            entries=[],
-            facet_values=_destination_links(catalog, ctx),
-            rows=[],
-            charts=[Markup(render_departures_svg(catalog, ctx))],
-            record=None,
+        return _Listing(
+            template="browse.html",
+            url=lambda page: iris.browse_url(ctx.root, facet, page=page),
+            items=[],
+            page_fields=lambda _: {},
+            fields={
+                "page_title": "Destinations",
+                "heading": "Destinations",
+                "intro": "Where people went, by country (departures to a city count for its "
+                "country).",
+                "entries": [],
+                "facet_values": _destination_links(catalog, ctx),
+                "rows": [],
+                "charts": [Markup(render_departures_svg(catalog, ctx))],
+                "record": None,
+            },
         )
     kind = "wave" if facet == "wave" else "place"
     iri = catalog.iri(kind, value)
@@ -319,6 +382,7 @@ def _render_facet(catalog: Catalog, ctx: PageContext, facet: str, value: str | N
     )
     name = catalog.label(iri)
     descriptions = texts(pairs_of(catalog, iri), p("schema:description"))
+    charts: list[str]
     if facet == "wave":
         people = {record_of(catalog, node) for node in emigrations}
         persecutions = [
@@ -337,18 +401,22 @@ def _render_facet(catalog: Catalog, ctx: PageContext, facet: str, value: str | N
                 catalog, ctx, emigrations, ident="destination-flows", by_country=False
             )
         ]
-    return render_template(
-        ctx,
-        "browse.html",
-        current=iris.browse_url(ctx.root, facet, value),
-        page_title=f"Went to {name}" if facet == "destination" else name,
-        heading=f"Went to {name}" if facet == "destination" else name,
-        intro=descriptions[0].text if descriptions else None,
-        entries=[],
-        facet_values=[],
-        rows=rows,
-        charts=[Markup(chart) for chart in charts],
-        record=list_entry(catalog, ctx, iri, summary=False),
+    heading = f"Went to {name}" if facet == "destination" else name
+    return _Listing(
+        template="browse.html",
+        url=lambda page: iris.browse_url(ctx.root, facet, value, page),
+        items=rows,
+        page_fields=lambda page: {"rows": list(page), "rows_total": len(rows)},
+        fields={
+            "page_title": heading,
+            "heading": heading,
+            "intro": descriptions[0].text if descriptions else None,
+            "entries": [],
+            "facet_values": [],
+            "charts": [],
+            "record": list_entry(catalog, ctx, iri, summary=False),
+        },
+        first_page_fields={"charts": [Markup(chart) for chart in charts]},
     )
 
 
@@ -358,29 +426,46 @@ def _render_facet(catalog: Catalog, ctx: PageContext, facet: str, value: str | N
 def render_link_state_page(catalog: Catalog, ctx: PageContext, value: str | None) -> str:
     """The Wikidata links report: counts by link state and the records still to reconcile
     (pending) or to check (needs review); or, for ``value`` (``pending``), every record in
-    one state. ``PageNotFound`` for an unknown state.
+    one state (in pages). ``PageNotFound`` for an unknown state.
     """
+    return _link_state_listing(catalog, ctx, value).render(ctx, 1)
+
+
+def _link_state_listing(catalog: Catalog, ctx: PageContext, value: str | None) -> _Listing:
+    counts = link_states.state_counts(catalog, ctx)
     if value is None:
         groups = [
             link_states.link_state_group(catalog, ctx, state, link_states.OVERVIEW_LIMIT)
             for state in link_states.OPEN_STATES
         ]
-        heading = "Wikidata links"
-    elif value in link_states.STATE_BY_SLUG:
-        state = link_states.STATE_BY_SLUG[value]
-        groups = [link_states.link_state_group(catalog, ctx, state)]
-        heading = f"Wikidata links: {groups[0].words}"
-    else:
+        return _Listing(
+            template="link_states.html",
+            url=lambda page: iris.browse_url(ctx.root, link_states.FACET, page=page),
+            items=[],
+            page_fields=lambda _: {},
+            fields={
+                "page_title": "Wikidata links",
+                "heading": "Wikidata links",
+                "counts": counts,
+                "groups": groups,
+            },
+        )
+    if value not in link_states.STATE_BY_SLUG:
         raise PageNotFound(f"no link state {value!r}")
-    url = iris.browse_url(ctx.root, link_states.FACET, value)
-    return render_template(
-        ctx,
-        "link_states.html",
-        current=url,
-        page_title=heading,
-        heading=heading,
-        counts=link_states.state_counts(catalog, ctx),
-        groups=groups,
+    state = link_states.STATE_BY_SLUG[value]
+    found = link_states.records_in_state(catalog, state)
+
+    def group(page: Sequence[str]) -> dict[str, Any]:
+        entries = [link_states.link_state_entry(catalog, ctx, iri) for iri in page]
+        return {"groups": [link_states.state_group(ctx, state, len(found), entries)]}
+
+    heading = f"Wikidata links: {LINK_STATE_WORDS[state]}"
+    return _Listing(
+        template="link_states.html",
+        url=lambda page: iris.browse_url(ctx.root, link_states.FACET, value, page),
+        items=found,
+        page_fields=group,
+        fields={"page_title": heading, "heading": heading, "counts": counts},
     )
 
 
@@ -421,36 +506,36 @@ def render_error_page(status: int, title: str, message: str, ctx: PageContext | 
 
 
 def iter_pages(catalog: Catalog, ctx: PageContext) -> Iterator[tuple[str, str]]:
-    """(root-relative path, HTML) of every page: landing, records, browse lists and facets."""
+    """(root-relative path, HTML) of every page: landing, records, browse lists (every page of
+    each) and facets."""
     root = ctx.root
     yield root, render_landing_page(catalog, ctx)
     for kind in iris.ENTITY_KINDS:
-        yield iris.browse_url(root, kind), render_browse_page(catalog, ctx, kind, None)
+        yield from browse_pages(catalog, ctx, kind, None)
         for iri, _ in catalog.records(kind):
             split = iris.split_entity_iri(catalog.base, iri)
             assert split is not None
             yield iris.document_url(root, *split), render_entity_page(catalog, ctx, iri)
-    yield (
-        iris.browse_url(root, "destination"),
-        render_browse_page(catalog, ctx, "destination", None),
-    )
+    for facet, value in browse_lists(catalog):
+        if value is not None or facet not in iris.ENTITY_KINDS:  # kinds' lists came first
+            yield from browse_pages(catalog, ctx, facet, value)
+    yield iris.search_url(root), render_search_page(catalog, ctx, "")
+
+
+def browse_lists(catalog: Catalog) -> Iterator[tuple[str, str | None]]:
+    """(facet, value) of every browse list: each kind, the destinations and each destination,
+    each wave, the link-state report and each state."""
+    for kind in iris.ENTITY_KINDS:
+        yield kind, None
+    yield "destination", None
     for place in destination_places(catalog):
         split = iris.split_entity_iri(catalog.base, place)
         if split:
-            url = iris.browse_url(root, "destination", split[1])
-            yield url, render_browse_page(catalog, ctx, "destination", split[1])
+            yield "destination", split[1]
     for iri, _ in catalog.records("wave"):
         split = iris.split_entity_iri(catalog.base, iri)
         if split:
-            yield (
-                iris.browse_url(root, "wave", split[1]),
-                render_browse_page(catalog, ctx, "wave", split[1]),
-            )
-    yield (
-        iris.browse_url(root, link_states.FACET),
-        render_browse_page(catalog, ctx, link_states.FACET, None),
-    )
+            yield "wave", split[1]
+    yield link_states.FACET, None
     for slug in link_states.STATE_BY_SLUG:
-        url = iris.browse_url(root, link_states.FACET, slug)
-        yield url, render_browse_page(catalog, ctx, link_states.FACET, slug)
-    yield iris.search_url(root), render_search_page(catalog, ctx, "")
+        yield link_states.FACET, slug

@@ -5,7 +5,8 @@ without Python, and nginx can answer exactly as ``emigre serve`` does with the c
 also writes (:mod:`publisher.site.nginx`)::
 
     doc/{kind}/{slug}.{ttl,nt,jsonld,rdf,html}   every record, in every format
-    index.html, browse/{facet}.html, browse/{facet}/{value}.html  (lists, the link-state report)
+    index.html, browse/{facet}[/{value}].html   lists and the link-state report; long lists
+                                                 go on in browse/…/page/{n}.html
     static/…                                     the style sheet
     errors/{status}.{html,json}                  small error bodies for nginx
     sitemap.xml (an index of sitemap-N.xml beyond 50,000 URLs), robots.txt
@@ -39,9 +40,8 @@ from publisher.errors import BuildError
 from publisher.formats import HTML, RDF_FORMATS
 from publisher.server.documents import DocumentRenderer
 from publisher.server.http import TITLES, error_body
-from publisher.site import link_states, nginx, pages
+from publisher.site import nginx, pages
 from publisher.site.context import CHECKSUMS_FILE, PageContext, read_downloads
-from publisher.site.views import destination_places
 
 #: The build's description files, served at the top level as the dynamic server does.
 DISCOVERY_FILES = (
@@ -249,21 +249,12 @@ def _write_list_pages(catalog: Catalog, ctx: PageContext, files: SiteFiles) -> l
     root = ctx.root
     files.write("index.html", pages.render_landing_page(catalog, ctx))
     written = [""]
-    values: dict[str, list[str]] = {
-        "wave": [slug for _, slug, _ in _records(catalog, ["wave"])],
-        "destination": [
-            split[1]
-            for place in destination_places(catalog)
-            if (split := iris.split_entity_iri(catalog.base, place))
-        ],
-        link_states.FACET: list(link_states.STATE_BY_SLUG),
-    }
-    for facet in dict.fromkeys((*iris.ENTITY_KINDS, *pages.FACETS)):
-        for value in (None, *values.get(facet, ())):
-            relative = iris.browse_url(root, facet, value).removeprefix(root)
+    for facet, value in pages.browse_lists(catalog):
+        for url, html in pages.browse_pages(catalog, ctx, facet, value):
+            relative = url.removeprefix(root)
             if not _SAFE_PATH.match(relative):
                 raise BuildError(f"browse page {relative!r} is not a file name the site can have")
-            files.write(f"{relative}.html", pages.render_browse_page(catalog, ctx, facet, value))
+            files.write(f"{relative}.html", html)
             written.append(relative)
     return written
 
