@@ -24,6 +24,11 @@ LAYERS: dict[str, int] = {
     "shacl_run": 3,
     "fragments": 3,
     "catalog": 3,
+    "oai": 3,
+    "releases": 3,
+    "changes": 3,
+    "reconcile": 3,
+    "push": 3,
     "dump": 3,
     "segments": 3,
     "describe": 3,
@@ -44,7 +49,7 @@ LAYERS: dict[str, int] = {
     "__init__": 6,
 }
 #: Third-party modules only one place may import.
-EXCLUSIVE_IMPORTS = {"click": {"cli"}, "requests": {"wikidata"}}
+EXCLUSIVE_IMPORTS = {"click": {"cli"}, "requests": {"wikidata", "push"}}
 
 
 def _unit(path: Path) -> str:

@@ -412,6 +412,12 @@ def test_link_header_lists_the_other_formats(server: RunningServer, fmt: Format)
         "/doc/no-such-kind/ulitskaya",
         "/id/person/Not_A_Slug",
         "/browse/no-such-facet",
+        "/browse/person/page/1",  # page 1 is /browse/person, as in the static site
+        "/browse/person/page/01",
+        "/browse/person/page/99",  # past the last page
+        "/browse/person/page/-1",
+        "/browse/person/page/x",
+        "/browse/destination/germany/page/0",
         "/dumps/no-such-file.nt",
         "/no-such-page",
         "/no/such/page.html",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from publisher import iris
+from publisher import changes, iris, oai
 from publisher.build import read_manifest
 from publisher.catalog import MINTED_KINDS, Catalog
 from publisher.formats import HTML, RDF_FORMATS, Format
 from publisher.iris import ENTITY_KINDS, SLUG_PATTERN
+from publisher.reconcile import ReconcileEndpoint, ReconciliationService, entity_index
 from publisher.server import conneg, sparql_limits
 from publisher.server import sparql as sparql_engine
 from publisher.server.documents import DocumentRenderer, etag_of
@@ -49,6 +51,8 @@ TOP_LEVEL_FILES = {
     "SHA256SUMS": "text/plain; charset=utf-8",
 }
 _KINDS = set(ENTITY_KINDS) | set(MINTED_KINDS) | {"citation"}
+#: A page number of a browse list as its URLs write it (no sign, no leading zero).
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class ServerSettings:
     max_concurrent_queries: int = 0
     #: Largest request body accepted (bytes).
     max_request_bytes: int = 64 * 1024
+    #: The OAI-PMH provider at /oai (page size, repository id, admin e-mail).
+    oai_settings: oai.OaiSettings = field(default_factory=oai.OaiSettings)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +82,11 @@ class Site:
         self.base = str(manifest["base_iri"])
         self.catalog = Catalog.open(settings.dist_dir, self.base)
         self.documents = DocumentRenderer(self.catalog)
+        # Built now, not on the first query: the reconciliation service and the search page.
+        self.reconcile = ReconcileEndpoint(
+            ReconciliationService(entity_index(self.catalog)), settings.max_request_bytes
+        )
+        self.oai = oai.OaiRepository.open(settings.dist_dir, self.catalog, settings.oai_settings)
         self.last_modified = (settings.dist_dir / "emigre.nt").stat().st_mtime
         self.page_context = pages.PageContext(
             base=self.base, url_prefix="", dist_dir=settings.dist_dir
@@ -243,16 +254,23 @@ async def landing(request: Request) -> Response:
 
 
 async def browse(request: Request) -> Response:
-    """``/browse/{facet}[/{value}]``: lists by kind, wave or destination."""
+    """``/browse/{facet}[/{value}][/page/{n}]``: lists by kind, wave or destination, in pages
+    (page 1 has no ``/page/1`` URL, as in the static site)."""
     site: Site = request.app.state.site
     facet = request.path_params["facet"]
     value = request.path_params.get("value")
+    page_text = request.path_params.get("page", "1")
     if value is not None and not SLUG_PATTERN.match(value):
         return _error(request, 404, "No such page.")
+    if not _PAGE_NUMBER.fullmatch(page_text) or (
+        page_text == "1" and "page" in request.path_params
+    ):
+        return _error(request, 404, "No such page.")
+    page = int(page_text)
     try:
         body, etag = site.page(
-            f"browse {facet} {value}",
-            lambda: pages.render_browse_page(site.catalog, site.page_context, facet, value),
+            f"browse {facet} {value} {page}",
+            lambda: pages.render_browse_page(site.catalog, site.page_context, facet, value, page),
         )
     except LookupError:
         return _error(request, 404, "No such page.")
@@ -291,6 +309,18 @@ async def dump(request: Request) -> Response:
     return FileResponse(
         path, media_type=media, headers=_headers({"Cache-Control": "public, max-age=300"})
     )
+
+
+async def change_feed(request: Request) -> Response:
+    """The ResourceSync documents of ``dist/resourcesync/`` (``publisher.changes``), and the
+    Source Description at ``/.well-known/resourcesync``."""
+    site: Site = request.app.state.site
+    name = request.path_params.get("name", changes.SOURCE_DESCRIPTION)
+    path = site.settings.dist_dir / changes.DIRECTORY / name
+    if not changes.FILE_NAME.match(name) or not path.is_file():
+        return _error(request, 404, "No such ResourceSync document.")
+    body = path.read_bytes()
+    return _conditional(request, site, body, etag_of(body), changes.MEDIA_TYPE, {})
 
 
 def _dump_media(name: str) -> str:
@@ -423,6 +453,48 @@ def _negotiate_among(request: Request, formats: tuple[Format, ...]) -> Format | 
     return conneg.negotiate(request.headers.get("accept"), formats, default=formats[0])
 
 
+async def oai_pmh(request: Request) -> Response:
+    """``/oai``: the OAI-PMH 2.0 provider (GET, or POST of a form); ``publisher.oai`` answers."""
+    site: Site = request.app.state.site
+    if site.oai is None:
+        return _error(request, 404, "This build has no release.json; OAI-PMH needs one.")
+    limit = site.settings.max_request_bytes
+    body = b""
+    try:
+        sparql_limits.check_content_length(request.headers.get("content-length"), limit)
+        if request.method == "POST":
+            body = await sparql_limits.read_limited_body(request.stream(), limit)
+    except sparql_limits.SparqlError as error:
+        return _error(request, error.status, error.message)
+    http_request = oai.HttpRequest(
+        request.method,
+        str(request.url.replace(query="", fragment="")),
+        list(request.query_params.multi_items()),
+        request.headers.get("content-type"),
+        body,
+    )
+    answer = oai.respond(site.oai, http_request)
+    return Response(answer, 200, _headers({"Cache-Control": "no-store"}), media_type=oai.MEDIA_TYPE)
+
+
+async def reconcile(request: Request) -> Response:
+    """``/reconcile`` and below: the Reconciliation Service API (0.2, and 1.0-draft under
+    ``/reconcile/v1``); ``publisher.reconcile.protocol`` answers."""
+    endpoint: ReconcileEndpoint = request.app.state.site.reconcile
+    reply = endpoint.refuse_length(request.headers.get("content-length"))
+    if reply is None:
+        body = await endpoint.read_body(request.stream()) if request.method == "POST" else b""
+        reply = endpoint.handle(
+            request.method,
+            request.path_params.get("rest", ""),
+            list(request.query_params.multi_items()),
+            request.headers.get("content-type"),
+            body,
+            str(request.base_url),
+        )
+    return Response(reply.body, reply.status, _headers(dict(reply.headers)), reply.media_type)
+
+
 async def preflight(request: Request) -> Response:
     """CORS preflight for any path."""
     return Response(status_code=204, headers=_headers(CORS_PREFLIGHT_HEADERS))
@@ -451,9 +523,16 @@ def create_app(settings: ServerSettings) -> Starlette:
         Route("/doc/{kind}/{name}", document, methods=["GET"]),
         Route("/browse/{facet}", browse, methods=["GET"]),
         Route("/browse/{facet}/{value}", browse, methods=["GET"]),
+        Route("/browse/{facet}/page/{page}", browse, methods=["GET"]),
+        Route("/browse/{facet}/{value}/page/{page}", browse, methods=["GET"]),
         Route("/search", search, methods=["GET"]),
         Route("/sparql", sparql, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         Route("/dumps/{name}", dump, methods=["GET"]),
+        Route("/oai", oai_pmh, methods=["GET", "POST"]),
+        Route("/reconcile", reconcile, methods=["GET", "POST"]),
+        Route("/reconcile/{rest:path}", reconcile, methods=["GET", "POST"]),
+        Route("/.well-known/resourcesync", change_feed, methods=["GET"]),
+        Route("/resourcesync/{name}", change_feed, methods=["GET"]),
         Route("/static/style.css", stylesheet, methods=["GET"]),
         Route("/robots.txt", robots, methods=["GET"]),
         Route("/.well-known/void", top_level_file, methods=["GET"]),
@@ -490,6 +569,7 @@ def app_from_environment() -> Starlette:
         max_rows=int(os.environ.get("EMIGRE_MAX_ROWS", "10000")),
         max_concurrent_queries=int(os.environ.get("EMIGRE_MAX_CONCURRENT_QUERIES", "0")),
         max_request_bytes=int(os.environ.get("EMIGRE_MAX_REQUEST_BYTES", str(64 * 1024))),
+        oai_settings=oai.OaiSettings.from_environment(os.environ),
     )
     return create_app(settings)
 
@@ -504,6 +584,7 @@ def serve(settings: ServerSettings, host: str, port: int, workers: int) -> None:
     os.environ["EMIGRE_MAX_ROWS"] = str(settings.max_rows)
     os.environ["EMIGRE_MAX_CONCURRENT_QUERIES"] = str(settings.max_concurrent_queries)
     os.environ["EMIGRE_MAX_REQUEST_BYTES"] = str(settings.max_request_bytes)
+    os.environ.update(settings.oai_settings.to_environment())
     uvicorn.run(
         "publisher.server.app:app_from_environment",
         factory=True,
