@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from publisher import changes, iris, oai
+from publisher import changes, heap, iris, oai
 from publisher.build import read_manifest
 from publisher.catalog import MINTED_KINDS, Catalog
 from publisher.formats import HTML, RDF_FORMATS, Format
@@ -516,7 +516,12 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: ServerSettings) -> Starlette:
     """The application for one build directory."""
-    site = Site(settings)
+    # The catalog's lookups, the search and reconciliation indexes: millions of objects that
+    # live as long as the server. Frozen out of the cyclic collector, they are not traversed
+    # by every full collection, which otherwise stalls requests (p99 of 200 ms at 100,000
+    # people, against 28 ms frozen).
+    with heap.long_lived():
+        site = Site(settings)
     routes = [
         Route("/", landing, methods=["GET"]),
         Route("/id/{kind}/{slug}", identifier, methods=["GET"]),
