@@ -484,7 +484,7 @@ def push(
     """Load the build's N-Triples dump into a triple store's named graph, verified.
 
     The dump goes by Graph Store Protocol PUT to a staging graph, is counted there with SPARQL
-    COUNT, then replaces the target (SPARQL MOVE) and is counted again. A push that fails at
+    COUNT, then replaces the target (SPARQL COPY) and is counted again. A push that fails at
     any step exits 3 with the reason and leaves the published graph as it was.
     """
     from publisher.push import (
@@ -521,6 +521,8 @@ def push(
         click.echo(f"  target before   {report.before:>12,} triples")
         click.echo(f"  staged          {report.staged:>12,} (the dump has {report.expected:,})")
         click.echo(f"  target after    {report.after:>12,} (replaced by {report.replaced_by})")
+        if report.staging_left:
+            click.echo(f"  warning: the staging graph <{report.staging_graph}> is still there")
         sent = "gzip" if report.gzip else "uncompressed"
         click.echo(f"  uploaded        {report.uploaded_bytes:>12,} bytes ({sent})")
         steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report.seconds.items())

@@ -1,0 +1,39 @@
+"""``emigre push``: load a build into a triple store over the SPARQL 1.1 Graph Store Protocol.
+
+The dump goes to a staging graph first, is counted there, and only then replaces the target
+graph (SPARQL ``COPY``), so a push that fails at any step leaves the published graph as it was
+(:mod:`publisher.push.release`). Which URLs a store has, and what it accepts, is in
+:mod:`publisher.push.endpoints`; the streamed, counted request body in :mod:`publisher.push.body`;
+the HTTP requests, retries and authentication in :mod:`publisher.push.client` (with
+``publisher.wikidata``, the only code that imports ``requests``). docs/deploy.md shows the
+commands for Oxigraph server and Virtuoso.
+"""
+
+from publisher.push.endpoints import (
+    AUTH_KINDS,
+    PRESETS,
+    Credentials,
+    PushError,
+    PushUsageError,
+    StoreEndpoint,
+    choose_credentials,
+    staging_graph_iri,
+    store_endpoint,
+)
+from publisher.push.release import PushReport, PushSettings, default_graph, push_release
+
+__all__ = [
+    "AUTH_KINDS",
+    "PRESETS",
+    "Credentials",
+    "PushError",
+    "PushReport",
+    "PushSettings",
+    "PushUsageError",
+    "StoreEndpoint",
+    "choose_credentials",
+    "default_graph",
+    "push_release",
+    "staging_graph_iri",
+    "store_endpoint",
+]
