@@ -206,9 +206,14 @@ def _content_digest(record: Record) -> str:
 def _render_text(
     triples: Iterable[Triple],
 ) -> tuple[tuple[Block, ...], tuple[Node, ...], list[Triple]]:
-    """Blocks and JSON-LD nodes of a record's triples; also the triples, sorted."""
-    unsorted = list(triples)
-    texts = [str(triple) for triple in unsorted]
+    """Blocks and JSON-LD nodes of a record's triples; also the triples, sorted.
+
+    A graph is a set: a triple two claims both imply (the same author, cited for two different
+    years) is written once, so the dumps, their counts and the stores they are loaded into agree.
+    """
+    by_text = {str(triple): triple for triple in triples}
+    unsorted = list(by_text.values())
+    texts = list(by_text)
     order = sorted(range(len(texts)), key=texts.__getitem__)
     ordered = [unsorted[index] for index in order]
     blocks: list[Block] = []

@@ -138,7 +138,8 @@ def merge_repeated(items: list[Item], family: Family) -> tuple[list[Item], bool]
     """Sorted items with the items of a subject that occurs twice merged; whether there were any.
 
     Two records never mint the same IRI when their checks pass; should they, the subject's
-    N-Triples lines are merged in line order, as sorting all lines would place them.
+    N-Triples lines are merged in line order, as sorting all lines would place them, each line
+    once (a graph is a set).
     """
     repeated = any(a[0] == b[0] for a, b in itertools.pairwise(items))
     if not repeated or family.positional:  # JSON-LD lists a repeated node twice, in text order
@@ -147,7 +148,7 @@ def merge_repeated(items: list[Item], family: Family) -> tuple[list[Item], bool]
     for key, group in itertools.groupby(items, key=lambda item: item[0]):
         texts = [text for _, text in group]
         if len(texts) > 1:
-            lines = sorted(line for text in texts for line in text.split("\n")[:-1])
+            lines = sorted({line for text in texts for line in text.split("\n")[:-1]})
             texts = ["".join(f"{line}\n" for line in lines)]
         merged.append((key, texts[0]))
     return merged, True

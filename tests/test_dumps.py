@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph
 import pytest
 import yaml
 from pyld import jsonld
@@ -35,7 +36,8 @@ from pyoxigraph import (
 )
 
 from publisher import iris
-from publisher.config import DEFAULT_BASE_IRI
+from publisher.build import build_release
+from publisher.config import DEFAULT_BASE_IRI, BuildSettings
 from publisher.jsonld import jsonld_context
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -481,3 +483,24 @@ def test_second_build_is_byte_identical(
         )
         details = "\n".join(list(diff)[:40])
         pytest.fail(f"files differ between builds: {differing}\n{first}:\n{details}")
+
+
+def test_a_triple_two_claims_imply_is_written_once(fixture_data_dir: Path, tmp_path: Path) -> None:
+    """Two claims of one value (cited for different dates) give one ``performer`` triple: the
+    dump is a set, and its count is what a store holds (the real data has such a pair)."""
+    data = tmp_path / "data"
+    shutil.copytree(fixture_data_dir, data)
+    work = data / "works" / "death-no-more.yaml"
+    text = work.read_text(encoding="utf-8")
+    claim = text[text.index("- key: performer-ic3peak") :]
+    work.write_text(text + claim.replace("performer-ic3peak", "performer-ic3peak-again"), "utf-8")
+    out = tmp_path / "dist"
+    build_release(BuildSettings(data_dir=data, out_dir=out, cache_dir=None, workers=1))
+    lines = (out / "emigre.nt").read_text("utf-8").splitlines()
+    performer = [line for line in lines if "death-no-more> <http://schema.org/performer>" in line]
+    assert len(performer) == 1
+    assert len(set(lines)) == len(lines)
+    store = pyoxigraph.Store()
+    store.bulk_load(path=str(out / "emigre.nt"), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    statistics = json.loads((out / "stats.json").read_text("utf-8"))
+    assert statistics["triples"] == len(store) == len(lines)
