@@ -60,7 +60,9 @@ RECORD_TYPES: dict[str, tuple[str, ...]] = {
     "occupation": ("Occupation",),
 }
 
-_COMMON_FIELDS = {
+#: The fields every record may have, in the order the data format lists them
+#: (docs/data-format.md); tools that insert a field keep this order.
+COMMON_FIELDS = (
     "slug",
     "type",
     "name",
@@ -69,7 +71,7 @@ _COMMON_FIELDS = {
     "wikidata",
     "link_state",
     "wikidata_candidates",
-}
+)
 _SOURCED_FIELDS = {"claims", "emigrations", "persecutions", "quotes"}
 _FIELDS_BY_KIND: dict[str, set[str]] = {
     "person": _SOURCED_FIELDS,
@@ -530,7 +532,7 @@ class _RecordParser:
             self.error(line, f"slug {slug!r} must be lower-case ASCII words joined by '-'")
             return None
         self.slug = slug
-        self.check_fields(raw, _COMMON_FIELDS | _FIELDS_BY_KIND[self.kind], self.kind)
+        self.check_fields(raw, set(COMMON_FIELDS) | _FIELDS_BY_KIND[self.kind], self.kind)
         types = RECORD_TYPES[self.kind]
         record_type = self.choice(raw.get("type", types[0]), line, "type", types) or types[0]
         name = self.text_map(raw.get("name"), _at(raw, "name"), "name", required=True)

@@ -15,18 +15,8 @@ from typing import Any
 import yaml
 
 from publisher.errors import EmigreError
+from publisher.model.loader import COMMON_FIELDS
 
-#: The common fields in the order the data format lists them (docs/data-format.md).
-FIELD_ORDER = (
-    "slug",
-    "type",
-    "name",
-    "alternate_names",
-    "description",
-    "wikidata",
-    "link_state",
-    "wikidata_candidates",
-)
 _TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]|$)")
 
 
@@ -97,8 +87,8 @@ def set_field(text: str, key: str, value: str) -> str:
     """
     text = remove_field(text, key)
     lines, newline = _lines(text)
-    rank = FIELD_ORDER.index(key)
-    before = set(FIELD_ORDER[:rank])
+    rank = COMMON_FIELDS.index(key)
+    before = set(COMMON_FIELDS[:rank])
     new_line = f"{key}: {value}{newline}"
     for index, found in top_level_keys(text):
         if found in before:
