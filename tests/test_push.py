@@ -38,8 +38,8 @@ from store_fixtures import (
     sparql_count,
 )
 
-from publisher import cli
 from publisher.build import build_release
+from publisher.cli import push_command
 from publisher.config import BuildSettings
 from publisher.push import (
     AUTH_KINDS,
@@ -389,7 +389,7 @@ def test_an_unreachable_store_exits_3(built_dist: Path, run_emigre: RunEmigre) -
 
 
 def test_cli_choices_are_the_librarys() -> None:
-    params = {param.name: param for param in cli.push.params}
+    params = {param.name: param for param in push_command.push.params}
     assert list(params["store"].type.choices) == list(PRESETS)  # type: ignore[attr-defined]
     assert tuple(params["auth"].type.choices) == AUTH_KINDS  # type: ignore[attr-defined]
 
