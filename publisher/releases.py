@@ -90,6 +90,28 @@ def release_timestamp(release_date: str | None) -> str | None:
     return timestamp
 
 
+#: The reproducible-builds variable (https://reproducible-builds.org/specs/source-date-epoch/):
+#: seconds since 1970-01-01 UTC. A build given no release date takes it from there, so a CI
+#: pipeline that sets it (to the last commit's time) publishes dated, reproducible releases.
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+
+
+def release_date_from_epoch(value: str) -> str:
+    """A ``SOURCE_DATE_EPOCH`` value as a release time (UTC).
+
+    >>> release_date_from_epoch("1764201600")
+    '2025-11-27T00:00:00Z'
+    """
+    from datetime import UTC, datetime
+
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 11:
+        raise ReleaseError(
+            f"{SOURCE_DATE_EPOCH}={value!r}: expected whole seconds since 1970-01-01 UTC"
+        )
+    return datetime.fromtimestamp(int(text), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _valid_timestamp(text: str) -> bool:
     from datetime import datetime
 

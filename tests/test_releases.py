@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -292,3 +293,29 @@ def test_bad_release_options_exit_2(two_releases: tuple[Path, Path, Path], tmp_p
     done = _cli_build(data, tmp_path / "x", "--previous-release", str(tmp_path / "empty"))
     assert done.returncode == 2 and "not a build directory" in done.stderr
     assert not (tmp_path / "x").exists(), "nothing published"
+
+
+def test_source_date_epoch_dates_a_build_without_release_date(
+    two_releases: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """The reproducible-builds convention: ``SOURCE_DATE_EPOCH`` dates the release unless
+    ``--release-date`` says otherwise; a value that is not whole seconds is refused (exit 2)."""
+    data, _, _ = two_releases
+
+    def build(out: Path, epoch: str, *options: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "publisher", "build", "--data", str(data), "--out", str(out)]
+        argv += ["--no-cache", "--no-site", *options]
+        env = {**os.environ, "SOURCE_DATE_EPOCH": epoch}
+        return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+
+    done = build(tmp_path / "a", "1764201600")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "a" / "release.json").read_text("utf-8"))
+    assert manifest["release"] == "2025-11-27T00:00:00Z"
+    done = build(tmp_path / "b", "1764201600", "--release-date", "2026-01-02")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "b" / "release.json").read_text("utf-8"))
+    assert manifest["release"] == "2026-01-02T00:00:00Z"
+    done = build(tmp_path / "c", "yesterday")
+    assert done.returncode == 2 and "SOURCE_DATE_EPOCH='yesterday'" in done.stderr
+    assert not (tmp_path / "c").exists()

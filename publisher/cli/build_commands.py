@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import click
 
 from publisher.build import build_release, load_graph, validate_release
 from publisher.cli.base import build_settings, data_options, main, progress, run_action
+from publisher.releases import SOURCE_DATE_EPOCH, release_date_from_epoch
 from publisher.validate import render_report_text
 
 
@@ -29,7 +31,8 @@ from publisher.validate import render_report_text
     metavar="YYYY-MM-DD[Thh:mm:ssZ]",
     default=None,
     help="Date (or UTC time) of this release: stamped into the dataset descriptions and given "
-    "as datestamp to every new or changed record. None by default: an unreleased build, all "
+    "as datestamp to every new or changed record. Default: $SOURCE_DATE_EPOCH (seconds since "
+    "1970, the reproducible-builds convention) when set, else an unreleased build with all "
     "datestamps 1970-01-01T00:00:00Z.",
 )
 @click.option(
@@ -64,9 +67,14 @@ def build(
     def action() -> int:
         settings = dataclasses.replace(build_settings(options, out_dir), write_site=site)
         click.echo(f"Building {settings.data_dir} -> {out_dir}", err=True)
+        date = release_date
+        epoch = os.environ.get(SOURCE_DATE_EPOCH)
+        if date is None and epoch is not None:
+            date = release_date_from_epoch(epoch)
+            click.echo(f"Release date {date} (from ${SOURCE_DATE_EPOCH})", err=True)
         result = build_release(
             settings,
-            release_date=release_date,
+            release_date=date,
             progress=progress,
             previous_release=previous_release,
         )
