@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from publisher.model.dates import PartialDate
 from publisher.model.records import Claim, Emigration, Record, Ref
 from publisher.names import name_variants, normalize_name
+from publisher.reconcile.scoring import align
 from publisher.wikidata.entities import FetchedEntity
 
 #: The P31 (instance of) values expected of a record, by kind and type. Only IDs from the
@@ -276,14 +277,17 @@ def term_in(entity: Mapping[str, Any], field: str, languages: Iterable[str] = ("
 
 
 def name_similarity(ours: Iterable[str], theirs: Iterable[str]) -> tuple[float, str, str]:
-    """How alike the closest pair of names is, across scripts (``publisher.names`` keys):
-    1 when a match key is shared, else the share of words in common. Returns (value, our name,
-    their name).
+    """How alike the closest pair of names is, across scripts: 1 when a match key is shared
+    (``publisher.names``), else the word alignment the reconciliation service scores names with
+    (``reconcile.scoring.align``: word keys, initials, a patronymic their name lacks hardly
+    counts). Returns (value, our name, their name).
 
     >>> name_similarity(["Lyudmila Ulitskaya"], ["Людмила Улицкая"])[0]
     1.0
     >>> round(name_similarity(["Людмила Евгеньевна Улицкая"], ["Ludmila Ulitskaya"])[0], 2)
-    0.67
+    0.95
+    >>> name_similarity(["Ivan Bunin"], ["Aleksandr Kuprin"])[0]
+    0.0
     """
     best = (0.0, "", "")
     their_keys = [(name, normalize_name(name), name_variants(name)) for name in theirs]
@@ -293,9 +297,9 @@ def name_similarity(ours: Iterable[str], theirs: Iterable[str]) -> tuple[float, 
             if our_keys & keys:
                 return (1.0, our_name, their_name)
             for ours_variant in our_words:
+                no_edits: list[dict[str, float]] = [{} for _ in ours_variant]
                 for theirs_variant in words:
-                    a, b = set(ours_variant), set(theirs_variant)
-                    share = len(a & b) / len(a | b)
+                    share, _ = align(ours_variant, no_edits, theirs_variant)
                     if share > best[0]:
                         best = (share, our_name, their_name)
     return best
