@@ -49,6 +49,7 @@ from publisher.push import (
     PushSettings,
     push_release,
     store_endpoint,
+    swap_update,
 )
 from publisher.push.body import TripleCounter, count_triples
 
@@ -121,28 +122,78 @@ def _distinct_lines(dist: Path) -> int:
 
 @pytest.mark.slow
 @needs_oxigraph
-def test_push_loads_the_dump_and_verifies_it(oxigraph: OxigraphServer, built_dist: Path) -> None:
+def test_push_into_an_empty_target_loads_it_directly(
+    oxigraph: OxigraphServer, built_dist: Path
+) -> None:
     messages: list[str] = []
     uploads: list[tuple[int, int]] = []
     report = push_release(
         built_dist, _oxigraph_settings(oxigraph.base), messages.append, lambda *a: uploads.append(a)
     )
     expected = _distinct_lines(built_dist)
-    assert (report.before, report.staged, report.after, report.expected) == (
-        0,
-        expected,
-        expected,
-        expected,
-    )
-    assert report.replaced_by == "COPY" and not report.staging_left
+    assert (report.before, report.after, report.expected) == (0, expected, expected)
+    assert report.method == "load"
+    assert report.staging_graph is None and report.staged is None
     assert report.gzip is False  # auto: not on loopback
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
-    # The staging graph is gone: dropped after the COPY.
     assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
-    assert report.staging_graph.startswith(GRAPH + "#emigre-staging-")
     size = (built_dist / "emigre.nt").stat().st_size
     assert uploads[0] == (0, size) and uploads[-1] == (size, size)
-    assert any("COPY" in message for message in messages)
+    assert any(f"to <{GRAPH}> (it is empty)" in message for message in messages)
+    assert set(report.seconds) == {"count", "upload", "verify target"}
+
+
+@pytest.mark.slow
+@needs_oxigraph
+def test_always_stage_loads_a_staging_graph_first(
+    oxigraph: OxigraphServer, built_dist: Path
+) -> None:
+    messages: list[str] = []
+    report = push_release(
+        built_dist, _oxigraph_settings(oxigraph.base, direct_load=False), messages.append
+    )
+    expected = _distinct_lines(built_dist)
+    assert (report.before, report.staged, report.after) == (0, expected, expected)
+    assert report.method == "DELETE/INSERT" and not report.staging_left
+    assert report.staging_graph is not None
+    assert report.staging_graph.startswith(GRAPH + "#emigre-staging-")
+    assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
+    # The staging graph is gone: dropped after the swap.
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
+    assert any("deleting and inserting the difference" in message for message in messages)
+
+
+@pytest.mark.slow
+@needs_oxigraph
+def test_the_swap_update_makes_the_target_the_staging_graph(oxigraph: OxigraphServer) -> None:
+    """Triples only in the target go, triples only in staging come, shared ones stay; twice
+    is the same as once."""
+    staging, target = PREFIX + "staging", PREFIX + "target"
+    _put(oxigraph, staging, b"<x:a> <x:p> <x:shared> .\n<x:a> <x:p> <x:new> .\n")
+    _put(oxigraph, target, b"<x:a> <x:p> <x:shared> .\n<x:a> <x:p> <x:old> .\n")
+    _put(oxigraph, PREFIX + "other", b"<x:a> <x:p> <x:old> .\n")
+    for _ in range(2):
+        response = requests.post(
+            f"{oxigraph.base}/update", data={"update": swap_update(staging, target)}, timeout=30
+        )
+        assert response.status_code == 204, response.text
+        assert graph_triples(f"{oxigraph.base}/store", target) == graph_triples(
+            f"{oxigraph.base}/store", staging
+        )
+    assert sparql_count(f"{oxigraph.base}/query", target) == 2
+    # Other graphs are not touched.
+    assert sparql_count(f"{oxigraph.base}/query", PREFIX + "other") == 1
+
+
+def _put(server: OxigraphServer, graph: str, triples: bytes) -> None:
+    response = requests.put(
+        f"{server.base}/store",
+        params={"graph": graph},
+        data=triples,
+        headers={"Content-Type": "application/n-triples"},
+        timeout=30,
+    )
+    assert response.status_code in (201, 204), response.text
 
 
 @pytest.mark.slow
@@ -152,12 +203,13 @@ def test_second_push_replaces_the_graph(
 ) -> None:
     first = _push_cli(run_emigre, release_dist, oxigraph.base)
     assert first.returncode == 0, first.stderr
+    assert "(loaded directly: the target was empty)" in first.stdout
     second = _push_cli(run_emigre, built_dist, oxigraph.base)
     assert second.returncode == 0, second.stderr
     old, new = _distinct_lines(release_dist), _distinct_lines(built_dist)
     assert old != new
     assert f"target before   {old:>12,} triples" in second.stdout
-    assert f"target after    {new:>12,} (replaced by COPY)" in second.stdout
+    assert f"target after    {new:>12,} (replaced by DELETE/INSERT)" in second.stdout
     # Replaced, not merged: exactly the second build's triples.
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
     assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
@@ -208,6 +260,49 @@ def test_server_killed_mid_upload_keeps_the_old_graph(
     assert named_graphs(f"{disk_oxigraph.base}/query", PREFIX) == {GRAPH}
 
 
+@pytest.mark.slow
+@needs_oxigraph
+def test_server_killed_mid_load_into_an_empty_target_leaves_it_empty(
+    disk_oxigraph: OxigraphServer, built_dist: Path
+) -> None:
+    """What the direct load rests on: Oxigraph commits a PUT body whole or not at all."""
+    killed_at: list[int] = []
+
+    def kill_inside_the_upload(sent: int, total: int) -> None:
+        if not killed_at and sent >= 32 * 1024:
+            deadline = time.monotonic() + 30
+            while _unread_bytes(disk_oxigraph):
+                assert time.monotonic() < deadline, "the server reads nothing"
+                time.sleep(0.01)
+            killed_at.append(sent)
+            disk_oxigraph.kill()
+
+    settings = _oxigraph_settings(disk_oxigraph.base, chunk_size=16 * 1024, retries=1)
+    with pytest.raises(PushError, match="upload to <") as failure:
+        push_release(built_dist, settings, upload_progress=kill_inside_the_upload)
+    assert killed_at and killed_at[0] < (built_dist / "emigre.nt").stat().st_size
+    # The store was dead, so the push could not drop the target and says so.
+    assert "the target's state is unknown" in str(failure.value)
+    disk_oxigraph.start()  # on the same directory
+    assert sparql_count(f"{disk_oxigraph.base}/query", GRAPH) == 0
+    assert named_graphs(f"{disk_oxigraph.base}/query", PREFIX) == set()
+
+
+@pytest.mark.slow
+@needs_oxigraph
+def test_an_unparsable_dump_loads_nothing_into_an_empty_target(
+    oxigraph: OxigraphServer, built_dist: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(built_dist, broken)
+    with (broken / "emigre.nt").open("ab") as dump:
+        dump.write(b"<http://example.org/s> not-an-iri <http://example.org/o> .\n")
+    with pytest.raises(PushError, match=r"HTTP 400.*emptied again, as it was before"):
+        push_release(broken, _oxigraph_settings(oxigraph.base))
+    assert sparql_count(f"{oxigraph.base}/query", GRAPH) == 0
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == set()
+
+
 # --- Oxigraph behind a fault-injecting proxy ----------------------------------------------------
 
 
@@ -227,6 +322,22 @@ def test_a_store_that_drops_triples_fails_verification(
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
     # The half-loaded staging graph was dropped.
     assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
+
+
+@pytest.mark.slow
+@needs_oxigraph
+def test_a_direct_load_that_loses_triples_is_undone(
+    oxigraph: OxigraphServer, proxy_for, built_dist: Path, run_emigre: RunEmigre
+) -> None:
+    proxy = proxy_for(oxigraph.base)
+    proxy.truncate_puts = True
+    result = _push_cli(run_emigre, built_dist, proxy.base)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert f"verification failed: the target <{GRAPH}> holds" in result.stderr
+    assert "was emptied again, as it was before" in result.stderr
+    assert len(proxy.puts()) == 1
+    assert sparql_count(f"{oxigraph.base}/query", GRAPH) == 0
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == set()
 
 
 @pytest.mark.slow

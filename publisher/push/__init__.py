@@ -1,7 +1,8 @@
 """``emigre push``: load a build into a triple store over the SPARQL 1.1 Graph Store Protocol.
 
 The dump goes to a staging graph first, is counted there, and only then replaces the target
-graph (SPARQL ``COPY``), so a push that fails at any step leaves the published graph as it was
+graph in one SPARQL update, so a push that fails at any step leaves the published graph as it
+was; an empty target on a store whose loads are atomic is loaded directly
 (:mod:`publisher.push.release`). Which URLs a store has, and what it accepts, is in
 :mod:`publisher.push.endpoints`; the streamed, counted request body in :mod:`publisher.push.body`;
 the HTTP requests, retries and authentication in :mod:`publisher.push.client` (with
@@ -20,13 +21,21 @@ from publisher.push.endpoints import (
     staging_graph_iri,
     store_endpoint,
 )
-from publisher.push.release import PushReport, PushSettings, default_graph, push_release
+from publisher.push.release import (
+    PushMethod,
+    PushReport,
+    PushSettings,
+    default_graph,
+    push_release,
+    swap_update,
+)
 
 __all__ = [
     "AUTH_KINDS",
     "PRESETS",
     "Credentials",
     "PushError",
+    "PushMethod",
     "PushReport",
     "PushSettings",
     "PushUsageError",
@@ -36,4 +45,5 @@ __all__ = [
     "push_release",
     "staging_graph_iri",
     "store_endpoint",
+    "swap_update",
 ]

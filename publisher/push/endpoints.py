@@ -5,13 +5,13 @@ https://www.w3.org/TR/sparql11-http-rdf-update/) has a GSP URL that takes ``PUT 
 SPARQL query URL for the counts, and usually a SPARQL update URL for ``COPY``. Presets give the
 paths of the stores we test against; any URL can be given explicitly instead:
 
-============  ==========================  ==========  ================  ======  ==========
-preset        GSP                         query       update            auth    gzip body
-============  ==========================  ==========  ================  ======  ==========
-oxigraph      ``/store``                  ``/query``  ``/update``       none    yes
-virtuoso      ``/sparql-graph-crud-auth`` ``/sparql`` ``/sparql-auth``  digest  no
-generic       (give ``--gsp-url``)        (give)      (optional)        none    not assumed
-============  ==========================  ==========  ================  ======  ==========
+============  ==========================  ==========  ================  ======  =====  =============
+preset        GSP                         query       update            auth    gzip   swap
+============  ==========================  ==========  ================  ======  =====  =============
+oxigraph      ``/store``                  ``/query``  ``/update``       none    yes    DELETE/INSERT
+virtuoso      ``/sparql-graph-crud-auth`` ``/sparql`` ``/sparql-auth``  digest  no     COPY
+generic       (give ``--gsp-url``)        (give)      (optional)        none    no     COPY
+============  ==========================  ==========  ================  ======  =====  =============
 
 What the presets know (Oxigraph server 0.5.13 and Debian's Virtuoso 7.2.5, tested here):
 
@@ -23,6 +23,14 @@ What the presets know (Oxigraph server 0.5.13 and Debian's Virtuoso 7.2.5, teste
   ``Content-Length``. Its writable GSP endpoint and its authenticated update endpoint use HTTP
   digest authentication (``dba``/``dba`` on a new database); the public ``/sparql`` refuses
   updates with a 500.
+- Oxigraph loads a GSP PUT body in **one transaction**: a body it cannot parse to the end, or a
+  server killed mid-load, leaves nothing of it (tests/test_push.py). Its PUT on a graph that
+  already holds triples is two transactions, though (clear, then load), so only a PUT into an
+  empty graph is all or nothing: a push loads an empty target directly (``atomic_load``).
+- Oxigraph runs ``COPY`` as ``DROP`` plus ``INSERT … WHERE``, which writes every triple again;
+  one update that deletes from the target what the staging graph lacks and inserts what the
+  target lacks gives the same graph in one transaction, and writes only the difference
+  (``swap``; benchmarks/README.md, "Push").
 
 Other stores, with explicit URLs (not tested here): Apache Jena Fuseki ``/{ds}/data`` (GSP),
 ``/{ds}/query``, ``/{ds}/update``; GraphDB ``/repositories/{id}/rdf-graphs/service`` (GSP),
@@ -41,6 +49,9 @@ from publisher.errors import EmigreError
 
 AuthKind = Literal["none", "basic", "digest", "bearer"]
 GzipMode = Literal["auto", "on", "off"]
+#: How the staging graph replaces the target: SPARQL ``COPY``, or one update that deletes and
+#: inserts only the difference (:func:`publisher.push.release.swap_update`).
+SwapKind = Literal["COPY", "DELETE/INSERT"]
 AUTH_KINDS: tuple[AuthKind, ...] = ("none", "basic", "digest", "bearer")
 
 
@@ -68,6 +79,9 @@ class StorePreset:
     auth: AuthKind
     #: The store decodes a single-member ``Content-Encoding: gzip`` request body.
     accepts_gzip: bool
+    #: A GSP PUT into an empty graph is one transaction: all of the body or none of it.
+    atomic_load: bool
+    swap: SwapKind
     #: Where the store listens out of the box (None: no default).
     default_base_url: str | None
     description: str
@@ -83,6 +97,8 @@ PRESETS: dict[str, StorePreset] = {
             "/update",
             "none",
             True,
+            True,
+            "DELETE/INSERT",
             "http://127.0.0.1:7878",
             "Oxigraph server (0.4+)",
         ),
@@ -93,11 +109,22 @@ PRESETS: dict[str, StorePreset] = {
             "/sparql-auth",
             "digest",
             False,
+            False,
+            "COPY",
             "http://127.0.0.1:8890",
             "OpenLink Virtuoso 7 (writes need a user with SPARQL_UPDATE, e.g. dba)",
         ),
         StorePreset(
-            "generic", None, None, None, "none", False, None, "any GSP store, explicit URLs"
+            "generic",
+            None,
+            None,
+            None,
+            "none",
+            False,
+            False,
+            "COPY",
+            None,
+            "any GSP store, explicit URLs",
         ),
     )
 }
@@ -130,6 +157,8 @@ class StoreEndpoint:
     update_url: str | None = None
     credentials: Credentials = field(default_factory=Credentials)
     accepts_gzip: bool = False
+    atomic_load: bool = False
+    swap: SwapKind = "COPY"
     preset: str = "generic"
 
     def __post_init__(self) -> None:
@@ -180,6 +209,8 @@ def store_endpoint(
         update_url=resolve(update_url, chosen.update_path, "update-url"),
         credentials=credentials or Credentials(),
         accepts_gzip=chosen.accepts_gzip,
+        atomic_load=chosen.atomic_load,
+        swap=chosen.swap,
         preset=preset,
     )
 

@@ -2,24 +2,37 @@
 
 The steps, each timed (:attr:`PushReport.seconds`):
 
-1. **count** the target graph (also proves the query URL and the credentials work);
-2. **upload** ``emigre.nt`` by GSP PUT to a staging graph (:func:`staging_graph_iri`), streamed
-   from the file, counted on the way (:mod:`publisher.push.body`), retried on 5xx and
-   connection errors;
-3. **verify** that the staging graph holds exactly the dump's distinct triples;
-4. **replace** the target: SPARQL ``COPY <staging> TO <target>`` when the store has an update
-   URL (one transaction on Oxigraph; see docs/deploy.md for Virtuoso), otherwise a GSP PUT of
-   the dump to the target itself (not atomic on every store: the verified staging copy proves
-   the store takes the whole dump, but readers may see the target empty while it loads);
-5. **verify** the target's count, and drop the staging graph. ``COPY`` then ``DROP`` rather than
-   ``MOVE``: the same swap for readers, but the transaction that publishes holds only the
-   inserts (on a disk-backed Oxigraph, ``MOVE`` of 3.4 million triples took 653 s, ``COPY``
-   347 s and the ``DROP`` after it 246 s), and a ``COPY`` whose answer was lost can be sent
-   again.
+1. **count** the target graph (also proves the query URL and the credentials work).
 
-A failure in steps 1–3 leaves the target untouched (the staging graph is dropped when the store
-still answers) and raises :class:`PushError` with the reason; so does a failure in step 4 or 5,
-with the target's count as it then is.
+When the target is empty and the store loads a PUT body in one transaction (Oxigraph; see
+:mod:`publisher.push.endpoints`), there is nothing to keep and no staging graph is needed:
+
+2. **upload** ``emigre.nt`` by GSP PUT to the target itself, streamed from the file, counted on
+   the way (:mod:`publisher.push.body`), retried on 5xx and connection errors; the store
+   commits all of it or none of it;
+3. **verify** that the target holds exactly the dump's distinct triples; if not (a proxy or a
+   store that kept part of the body and answered 2xx), the target is dropped again, back to
+   the empty graph it was, and the push fails. Readers may see the wrong graph for the moment
+   between the two requests: the price of loading once instead of twice.
+
+Otherwise (the target holds a published graph, or the store's loads are not atomic):
+
+2. **upload** the dump to a staging graph (:func:`staging_graph_iri`), the same way;
+3. **verify** that the staging graph holds exactly the dump's distinct triples;
+4. **replace** the target in one SPARQL update: ``COPY <staging> TO <target>``, or on stores
+   where ``COPY`` writes every triple again (Oxigraph) the same result by deleting and
+   inserting only the difference (:func:`swap_update`). A store without an update URL gets a
+   GSP PUT of the dump to the target itself (not atomic on every store: the verified staging
+   copy proves the store takes the whole dump, but readers may see the target empty while it
+   loads);
+5. **verify** the target's count, and drop the staging graph (a separate transaction, so the
+   one that publishes holds only the change; on a disk-backed Oxigraph, ``MOVE`` of 3.4
+   million triples took 653 s, ``COPY`` 347 s and the ``DROP`` after it 246 s). Both swaps
+   may run twice.
+
+A failure before the swap leaves the target as it was (a staging graph is dropped when the
+store still answers) and raises :class:`PushError` with the reason; so does a failure in the
+swap or after it, with the target's count as it then is.
 """
 
 from __future__ import annotations
@@ -82,7 +95,15 @@ class PushSettings:
     #: faster on a disk-backed Oxigraph (no single huge transaction), a little slower on an
     #: in-memory one. The staging graph needs no transaction: it is counted before it is used.
     bulk_staging: bool = True
+    #: Load an empty target directly when the store's loads are atomic (no staging graph,
+    #: no swap: a push as fast as a plain PUT). False: always stage.
+    direct_load: bool = True
     chunk_size: int = DEFAULT_CHUNK_SIZE
+
+
+#: How a push published the dump: loaded into the empty target directly ("load"), or staged
+#: and then swapped in by ``COPY``, by ``DELETE/INSERT`` of the difference, or by a GSP ``PUT``.
+PushMethod = Literal["load", "COPY", "DELETE/INSERT", "PUT"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +111,8 @@ class PushReport:
     """What a successful push did: the counts at each step and the time each step took."""
 
     graph: str
-    staging_graph: str
+    #: None when the dump went straight into the empty target.
+    staging_graph: str | None
     dump: Path
     dump_bytes: int
     uploaded_bytes: int
@@ -98,9 +120,10 @@ class PushReport:
     #: Distinct triples of the dump: what the store must hold.
     expected: int
     before: int
-    staged: int
+    #: Triples counted in the staging graph (None: no staging graph).
+    staged: int | None
     after: int
-    replaced_by: Literal["COPY", "PUT"]
+    method: PushMethod
     #: The staging graph could not be dropped after the swap (the push still succeeded).
     staging_left: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
@@ -146,6 +169,23 @@ def default_graph(dist_dir: Path) -> str:
             f"{path}: cannot read the base IRI ({error}); give the target graph (--graph)"
         ) from error
     return dataset_iri(str(base))
+
+
+def swap_update(staging: str, target: str) -> str:
+    """One SPARQL update that makes ``target`` hold exactly the triples of ``staging``: delete
+    what the staging graph lacks, then insert what the target lacks. The same graph as
+    ``COPY``, but it writes only the difference between two releases, where a store that
+    runs ``COPY`` as drop-and-insert writes every triple again. Running it twice changes
+    nothing the second time."""
+    triple = "{ ?s ?p ?o }"
+    return (
+        f"DELETE {{ GRAPH <{target}> {triple} }}\n"
+        f"WHERE {{ GRAPH <{target}> {triple}\n"
+        f"  FILTER NOT EXISTS {{ GRAPH <{staging}> {triple} }} }};\n"
+        f"INSERT {{ GRAPH <{target}> {triple} }}\n"
+        f"WHERE {{ GRAPH <{staging}> {triple}\n"
+        f"  FILTER NOT EXISTS {{ GRAPH <{target}> {triple} }} }}"
+    )
 
 
 def release_fingerprint(dist_dir: Path) -> str:
@@ -198,47 +238,97 @@ class _Push:
         with self._step("count", f"counting <{self.graph}>"):
             before = self.client.count_triples(self.graph)
         with self._sent_dump() as (path, encoding, counted):
-            try:
-                body = self._body(path, count_triples=counted is None)
-                with self._step("upload", f"uploading {path} to <{self.staging}>"):
-                    self.client.put_graph(
-                        self.staging,
-                        body,
-                        content_encoding=encoding,
-                        parameters={"no_transaction": ""} if self._bulk_staging() else None,
-                    )
-                expected = counted if counted is not None else body.triples
-                assert expected is not None  # a complete pass counted them
-                if expected == 0:
-                    raise PushError(f"{self.dump}: the dump holds no triples; nothing to publish")
-                with self._step("verify staging", f"counting <{self.staging}>"):
-                    staged = self.client.count_triples(self.staging)
-                if staged != expected:
-                    raise PushError(
-                        f"verification failed: the staging graph <{self.staging}> holds "
-                        f"{staged} triples, the dump {expected} "
-                        "(the store dropped or merged triples)"
-                    )
-            except PushError as error:
-                self._drop_staging_quietly()
-                raise PushError(f"{error}; the target <{self.graph}> was not changed") from error
-            try:
-                replaced_by = self._replace(path, encoding)
-                with self._step("verify target", f"counting <{self.graph}>"):
-                    after = self.client.count_triples(self.graph)
-            finally:
-                # After the target's swap, whatever became of it: a separate transaction, so
-                # the swap itself holds only the inserts (half the work of a MOVE on disk).
-                with self._step("drop staging", f"dropping <{self.staging}>"):
-                    staging_left = not self._drop_staging_quietly()
+            if before == 0 and self.settings.direct_load and self.settings.endpoint.atomic_load:
+                return self._load_directly(path, encoding, counted)
+            return self._stage_and_swap(before, path, encoding, counted)
+
+    def _load_directly(self, path: Path, encoding: str | None, counted: int | None) -> PushReport:
+        """Steps 2–3 for an empty target: one transactional PUT, then the count."""
+        try:
+            body = self._body(path, count_triples=counted is None)
+            with self._step("upload", f"uploading {path} to <{self.graph}> (it is empty)"):
+                self.client.put_graph(self.graph, body, content_encoding=encoding)
+            expected = self._expected(counted, body)
+            with self._step("verify target", f"counting <{self.graph}>"):
+                after = self.client.count_triples(self.graph)
+            if after != expected:
+                raise PushError(
+                    f"verification failed: the target <{self.graph}> holds {after} triples, "
+                    f"the dump {expected} (the store dropped or merged triples)"
+                )
+        except PushError as error:
+            # It held nothing before: dropping it is putting it back as it was.
+            if self._drop_quietly(self.graph):
+                state = f"the target <{self.graph}> was emptied again, as it was before"
+            else:
+                state = self._target_state()
+            raise PushError(f"{error}; {state}") from error
+        return self._report(body, encoding, expected, 0, after, "load")
+
+    def _stage_and_swap(
+        self, before: int, path: Path, encoding: str | None, counted: int | None
+    ) -> PushReport:
+        """Steps 2–5 with a staging graph."""
+        try:
+            body = self._body(path, count_triples=counted is None)
+            with self._step("upload", f"uploading {path} to <{self.staging}>"):
+                self.client.put_graph(
+                    self.staging,
+                    body,
+                    content_encoding=encoding,
+                    parameters={"no_transaction": ""} if self._bulk_staging() else None,
+                )
+            expected = self._expected(counted, body)
+            with self._step("verify staging", f"counting <{self.staging}>"):
+                staged = self.client.count_triples(self.staging)
+            if staged != expected:
+                raise PushError(
+                    f"verification failed: the staging graph <{self.staging}> holds "
+                    f"{staged} triples, the dump {expected} "
+                    "(the store dropped or merged triples)"
+                )
+        except PushError as error:
+            self._drop_quietly(self.staging)
+            raise PushError(f"{error}; the target <{self.graph}> was not changed") from error
+        try:
+            method = self._swap(path, encoding)
+            with self._step("verify target", f"counting <{self.graph}>"):
+                after = self.client.count_triples(self.graph)
+        finally:
+            with self._step("drop staging", f"dropping <{self.staging}>"):
+                staging_left = not self._drop_quietly(self.staging)
         if after != expected:
             raise PushError(
-                f"the target <{self.graph}> holds {after} triples after the {replaced_by}, "
+                f"the target <{self.graph}> holds {after} triples after the {method}, "
                 f"expected {expected} (it held {before} before)"
             )
+        return self._report(
+            body, encoding, expected, before, after, method, staged, staging_left=staging_left
+        )
+
+    def _expected(self, counted: int | None, body: DumpBody) -> int:
+        expected = counted if counted is not None else body.triples
+        assert expected is not None  # a complete pass counted them
+        if expected == 0:
+            raise PushError(f"{self.dump}: the dump holds no triples; nothing to publish")
+        return expected
+
+    def _report(
+        self,
+        body: DumpBody,
+        encoding: str | None,
+        expected: int,
+        before: int,
+        after: int,
+        method: PushMethod,
+        staged: int | None = None,
+        *,
+        staging_left: bool = False,
+    ) -> PushReport:
+        """The report; without a count of the staging graph, none was used."""
         return PushReport(
             graph=self.graph,
-            staging_graph=self.staging,
+            staging_graph=None if staged is None else self.staging,
             dump=self.dump,
             dump_bytes=self.dump.stat().st_size,
             uploaded_bytes=body.size,
@@ -247,7 +337,7 @@ class _Push:
             before=before,
             staged=staged,
             after=after,
-            replaced_by=replaced_by,
+            method=method,
             staging_left=staging_left,
             seconds=self.seconds,
         )
@@ -266,20 +356,27 @@ class _Push:
         finally:
             compressed.unlink(missing_ok=True)
 
-    def _replace(self, path: Path, encoding: str | None) -> Literal["COPY", "PUT"]:
-        if self.settings.endpoint.update_url is None:
+    def _swap(self, path: Path, encoding: str | None) -> PushMethod:
+        endpoint = self.settings.endpoint
+        if endpoint.update_url is None:
             with self._step("replace", f"replacing <{self.graph}> by a GSP PUT"):
                 body = self._body(path, count_triples=False)
                 self.client.put_graph(self.graph, body, content_encoding=encoding)
             return "PUT"
+        if endpoint.swap == "DELETE/INSERT":
+            message = f"replacing <{self.graph}>: deleting and inserting the difference"
+            update = swap_update(self.staging, self.graph)
+        else:
+            message = f"replacing <{self.graph}>: COPY from the staging graph"
+            # Not SILENT, though Virtuoso empties the target even so when the source is
+            # missing: the staging graph was counted a moment ago.
+            update = f"COPY <{self.staging}> TO <{self.graph}>"
         try:
-            with self._step("replace", f"replacing <{self.graph}>: COPY from the staging graph"):
-                # Not SILENT, though Virtuoso empties the target even so when the source is
-                # missing: the staging graph was counted a moment ago. A COPY may run twice.
-                self.client.update(f"COPY <{self.staging}> TO <{self.graph}>", retry=True)
+            with self._step("replace", message):
+                self.client.update(update, retry=True)
         except PushError as error:
             raise PushError(f"{error}; {self._target_state()}") from error
-        return "COPY"
+        return endpoint.swap
 
     def _body(self, path: Path, *, count_triples: bool) -> DumpBody:
         return DumpBody(
@@ -292,11 +389,11 @@ class _Push:
     def _bulk_staging(self) -> bool:
         return self.settings.bulk_staging and self.settings.endpoint.preset == "oxigraph"
 
-    def _drop_staging_quietly(self) -> bool:
+    def _drop_quietly(self, graph: str) -> bool:
         try:
-            self.client.drop_graph(self.staging)
+            self.client.drop_graph(graph)
         except PushError as error:
-            self.progress(f"could not drop the staging graph <{self.staging}>: {error}")
+            self.progress(f"could not drop <{graph}>: {error}")
             return False
         return True
 
