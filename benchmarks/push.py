@@ -1,22 +1,31 @@
-"""Push speed: `emigre push` (staging graph, COUNT, COPY, COUNT, DROP) against a `curl -T` PUT.
+"""Push speed: `emigre push` against a plain `curl -T` PUT of the same dump into the same store.
 
     python3 benchmarks/push.py [--dist benchmarks/out/dist-100000] [--repeat 3]
-                               [--store memory|disk] [--lines N] [--transactional]
+                               [--store memory|disk] [--lines N] [--scenario first|replace|both]
+                               [--transactional]
 
 Each measurement gets a fresh `oxigraph serve` on 127.0.0.1 (in memory, or on a new directory
-with --store disk), so every load starts from an empty store: like with like. For each
-repetition, in alternating order:
+with --store disk): like with like. Two scenarios:
+
+- **first**: the store is empty; a push loads the empty target directly (one transactional
+  PUT, then COUNT);
+- **replace**: the target already holds the previous release, here the dump less every 100th
+  line (a 1 % change; loaded before the clock starts, with the bulk loader); a push loads a
+  staging graph, counts it, swaps it in (DELETE/INSERT of the difference), counts the target
+  and drops the staging graph.
+
+For each repetition, in alternating order:
 
 - **curl**: `curl -T emigre.nt -H 'Content-Type: application/n-triples' URL/store?graph=G`,
-  the plain upload a library would otherwise do (no verification);
+  the plain upload a library would otherwise do (no verification; on a graph that holds
+  triples, Oxigraph clears it in one transaction and loads in another);
 - **push**: `python -m publisher push --dist … --endpoint URL --graph G` (wall time of the whole
-  command, Python start-up and both verification counts included), and its own step times.
+  command, Python start-up and the verification counts included), and its own step times.
 
 --lines N pushes the first N lines of the dump (a valid, smaller N-Triples file) from a sample
 build directory in benchmarks/out/, for the disk-backed store, whose loads are much slower.
-A push loads its staging graph with Oxigraph's bulk loader (`no_transaction`, the default);
---transactional adds a third measurement, `push --no-bulk-staging` (one transaction). Results
-are printed and written to benchmarks/out/push-{store}[-N].json. The issue's target: push
+--transactional adds a third measurement, `push --no-bulk-staging` (replace only). Results are
+printed and written to benchmarks/out/push-{store}[-N].json. The issue's target: push
 ≤ 1.25 × curl.
 """
 
@@ -109,31 +118,61 @@ def sample_dist(dist: Path, lines: int) -> Path:
     return target
 
 
-def time_curl(dist: Path, disk: bool) -> dict[str, float]:
-    with Oxigraph(disk) as store:
-        url = f"{store.base}/store?graph={urllib.parse.quote(GRAPH, safe='')}"
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                "curl",
-                "-sS",
-                "--fail",
-                "-o",
-                "/dev/null",
-                "-T",
-                str(dist / "emigre.nt"),
-                "-H",
-                "Content-Type: application/n-triples",
-                url,
-            ],
-            check=True,
-        )
-        seconds = time.perf_counter() - start
+def previous_release(dist: Path) -> Path:
+    """The dump less every 100th line: a previous release that differs by 1 %."""
+    previous = dist / "previous.nt"
+    if not previous.exists():
+        with (dist / "emigre.nt").open("rb") as source, (dist / ".part").open("wb") as out:
+            for number, line in enumerate(source, 1):
+                if number % 100:
+                    out.write(line)
+        (dist / ".part").rename(previous)
+    return previous
+
+
+def curl_put(base: str, dump: Path, query: str = "") -> float:
+    url = f"{base}/store?graph={urllib.parse.quote(GRAPH, safe='')}{query}"
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "--fail",
+            "-o",
+            "/dev/null",
+            "-T",
+            str(dump),
+            "-H",
+            "Content-Type: application/n-triples",
+            url,
+        ],
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+class Store(Oxigraph):
+    """A fresh Oxigraph for one measurement; for ``replace``, holding the previous release."""
+
+    def __init__(self, disk: bool, previous: Path | None) -> None:
+        super().__init__(disk)
+        self.previous = previous
+
+    def __enter__(self) -> Store:
+        super().__enter__()
+        if self.previous is not None:
+            curl_put(self.base, self.previous, "&no_transaction")
+        return self
+
+
+def time_curl(dist: Path, disk: bool, previous: Path | None) -> dict[str, float]:
+    with Store(disk, previous) as store:
+        seconds = curl_put(store.base, dist / "emigre.nt")
         return {"seconds": seconds, "triples": count(store.base, GRAPH)}
 
 
-def time_push(dist: Path, disk: bool, *options: str) -> dict[str, object]:
-    with Oxigraph(disk) as store:
+def time_push(dist: Path, disk: bool, previous: Path | None, *options: str) -> dict[str, object]:
+    with Store(disk, previous) as store:
         start = time.perf_counter()
         completed = subprocess.run(
             [
@@ -165,35 +204,21 @@ def time_push(dist: Path, disk: bool, *options: str) -> dict[str, object]:
         return {"seconds": seconds, "triples": count(store.base, GRAPH), "steps": steps}
 
 
-def main(argv: list[str] | None = None) -> int:
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dist", type=Path, default=OUT / "dist-100000")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--store", choices=["memory", "disk"], default="memory")
-    parser.add_argument("--lines", type=int, default=0, help="push only the dump's first N lines")
-    parser.add_argument(
-        "--transactional", action="store_true", help="also time push --no-bulk-staging"
-    )
-    args = parser.parse_args(argv)
-    if not (args.dist / "emigre.nt").exists():
-        raise SystemExit(f"{args.dist}/emigre.nt missing: run benchmarks/run.py --keep first")
-    dist = sample_dist(args.dist, args.lines) if args.lines else args.dist
-    disk = args.store == "disk"
-    size = (dist / "emigre.nt").stat().st_size
-    print(f"{dist}/emigre.nt: {size:,} bytes; Oxigraph {args.store}; {args.repeat} repetitions")
+def measure(
+    dist: Path, disk: bool, previous: Path | None, repeat: int, transactional: bool
+) -> list[dict[str, object]]:
     runs: list[dict[str, object]] = []
-    for repetition in range(args.repeat):
+    for repetition in range(repeat):
         load = os.getloadavg()[0]
         kinds = ["curl", "push"] if repetition % 2 == 0 else ["push", "curl"]
-        if args.transactional:
+        if transactional and previous is not None:
             kinds.append("push --no-bulk-staging")
         run: dict[str, object] = {"load_before": load}
         for kind in kinds:
             if kind == "curl":
-                run[kind] = time_curl(dist, disk)
+                run[kind] = time_curl(dist, disk, previous)
             else:
-                run[kind] = time_push(dist, disk, *kind.split()[1:])
+                run[kind] = time_push(dist, disk, previous, *kind.split()[1:])
             result = run[kind]
             assert isinstance(result, dict)
             print(
@@ -201,8 +226,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result['triples']:,} triples  {result.get('steps', '')}"
             )
         runs.append(run)
+    return runs
+
+
+def summarize(runs: list[dict[str, object]]) -> dict[str, object]:
     summary: dict[str, object] = {}
     curl = [r["curl"]["seconds"] for r in runs]  # type: ignore[index]
+    summary["curl_median_seconds"] = statistics.median(curl)
     for kind in ("push", "push --no-bulk-staging"):
         if kind not in runs[0]:
             continue
@@ -214,11 +244,39 @@ def main(argv: list[str] | None = None) -> int:
             "median_ratio": statistics.median(ratios),
         }
         print(
-            f"{kind}: median {statistics.median(pushed):.2f} s; ratio to curl "
+            f"  {kind}: median {statistics.median(pushed):.2f} s; ratio to curl "
             f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f}; "
             f"target ≤ 1.25)"
         )
-    print(f"curl: median {statistics.median(curl):.2f} s")
+    print(f"  curl: median {statistics.median(curl):.2f} s")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dist", type=Path, default=OUT / "dist-100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--store", choices=["memory", "disk"], default="memory")
+    parser.add_argument("--lines", type=int, default=0, help="push only the dump's first N lines")
+    parser.add_argument("--scenario", choices=["first", "replace", "both"], default="both")
+    parser.add_argument(
+        "--transactional", action="store_true", help="also time push --no-bulk-staging"
+    )
+    args = parser.parse_args(argv)
+    if not (args.dist / "emigre.nt").exists():
+        raise SystemExit(f"{args.dist}/emigre.nt missing: run benchmarks/run.py --keep first")
+    dist = sample_dist(args.dist, args.lines) if args.lines else args.dist
+    disk = args.store == "disk"
+    size = (dist / "emigre.nt").stat().st_size
+    print(f"{dist}/emigre.nt: {size:,} bytes; Oxigraph {args.store}; {args.repeat} repetitions")
+    scenarios = ["first", "replace"] if args.scenario == "both" else [args.scenario]
+    results: dict[str, object] = {}
+    for scenario in scenarios:
+        previous = previous_release(dist) if scenario == "replace" else None
+        print(f"{scenario}:")
+        runs = measure(dist, disk, previous, args.repeat, args.transactional)
+        results[scenario] = {"runs": runs, "summary": summarize(runs)}
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,
@@ -231,9 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "dist": str(dist),
         "bytes": size,
         "store": args.store,
-        "runs": runs,
-        "summary": summary,
-        "curl_median_seconds": statistics.median(curl),
+        "scenarios": results,
     }
     name = f"push-{args.store}" + (f"-{args.lines}" if args.lines else "") + ".json"
     (OUT / name).write_text(json.dumps(result, indent=2) + "\n", "utf-8")

@@ -42,7 +42,7 @@ from typing import Any, BinaryIO
 
 from publisher import iris
 from publisher.cache import open_cache
-from publisher.dump import DUMP_STEM
+from publisher.dump import DUMP_STEM, sha256_file
 from publisher.errors import EmigreError
 from publisher.fragments import Fragment, ensure_rendered
 from publisher.model.lifecycle import Lifecycle
@@ -54,6 +54,8 @@ DIFF_ADDED_FILE = "release-diff-added.nt"
 DIFF_REMOVED_FILE = "release-diff-removed.nt"
 MANIFEST_FORMAT = "emigre-release/1"
 DIFF_FORMAT = "emigre-release-diff/1"
+#: The build's checksums file (``sha256sum -c`` format).
+CHECKSUMS_FILE = "SHA256SUMS"
 #: The datestamp of every record of a build without a release date (the Unix epoch).
 UNRELEASED = "1970-01-01T00:00:00Z"
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -369,6 +371,9 @@ class ReleaseDiff:
     #: Triples added and removed; None without a previous release to compare with.
     triples_added: int | None = None
     triples_removed: int | None = None
+    #: SHA-256 of the previous release's N-Triples dump, the one the diff applies to (so a
+    #: store known to hold exactly that dump can be updated by the diff: ``emigre push``).
+    previous_dump_sha256: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """``release-diff.json``."""
@@ -379,6 +384,7 @@ class ReleaseDiff:
                 "removed": self.triples_removed,
                 "added_file": DIFF_ADDED_FILE,
                 "removed_file": DIFF_REMOVED_FILE,
+                "from_dump_sha256": self.previous_dump_sha256,
             }
         return {
             "format": DIFF_FORMAT,
@@ -494,6 +500,8 @@ class PreviousRelease:
 
     path: Path
     manifest: ReleaseManifest
+    #: SHA-256 of its ``emigre.nt``.
+    dump_sha256: str
 
     @classmethod
     def open(cls, path: Path) -> PreviousRelease:
@@ -501,7 +509,21 @@ class PreviousRelease:
         is not one."""
         if not (path / f"{DUMP_STEM}.nt").is_file():
             raise ReleaseError(f"{path}: not a build directory (no {DUMP_STEM}.nt)")
-        return cls(path, read_manifest(path))
+        return cls(path, read_manifest(path), dump_sha256(path))
+
+
+def dump_sha256(dist_dir: Path) -> str:
+    """The SHA-256 (hex) of the build's ``emigre.nt``: from its ``SHA256SUMS``, or computed when
+    that does not list it."""
+    name = f"{DUMP_STEM}.nt"
+    try:
+        for line in (dist_dir / CHECKSUMS_FILE).read_text(encoding="utf-8").splitlines():
+            digest, _, listed = line.partition("  ")
+            if listed == name and re.fullmatch(r"[0-9a-f]{64}", digest):
+                return digest
+    except OSError:
+        pass
+    return sha256_file(dist_dir / name)
 
 
 def write_release(
@@ -527,7 +549,13 @@ def write_release(
                 previous.path / f"{DUMP_STEM}.nt", out_dir / f"{DUMP_STEM}.nt", added, removed
             )
         diff = ReleaseDiff(
-            diff.release, diff.previous_release, diff.added, diff.changed, diff.withdrawn, *counts
+            diff.release,
+            diff.previous_release,
+            diff.added,
+            diff.changed,
+            diff.withdrawn,
+            *counts,
+            previous_dump_sha256=previous.dump_sha256,
         )
         files += [added_path, removed_path]
     text = json.dumps(diff.as_json(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"

@@ -56,6 +56,8 @@ from publisher.push.body import TripleCounter, count_triples
 release_dist = server_fixtures.release_dist
 
 GRAPH = "http://example.org/emigre-test/graph"
+#: The graph in which a push records what the target holds.
+MARKER = GRAPH + "#emigre-push"
 #: Every graph a test makes starts with this (so a listing can ignore the rest).
 PREFIX = "http://example.org/emigre-test/"
 
@@ -136,11 +138,12 @@ def test_push_into_an_empty_target_loads_it_directly(
     assert report.staging_graph is None and report.staged is None
     assert report.gzip is False  # auto: not on loopback
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
-    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
     size = (built_dist / "emigre.nt").stat().st_size
     assert uploads[0] == (0, size) and uploads[-1] == (size, size)
     assert any(f"to <{GRAPH}> (it is empty)" in message for message in messages)
-    assert set(report.seconds) == {"count", "upload", "verify target"}
+    assert set(report.seconds) == {"count", "upload", "verify target", "mark"}
+    assert report.marked
 
 
 @pytest.mark.slow
@@ -159,7 +162,7 @@ def test_always_stage_loads_a_staging_graph_first(
     assert report.staging_graph.startswith(GRAPH + "#emigre-staging-")
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
     # The staging graph is gone: dropped after the swap.
-    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
     assert any("deleting and inserting the difference" in message for message in messages)
 
 
@@ -212,7 +215,7 @@ def test_second_push_replaces_the_graph(
     assert f"target after    {new:>12,} (replaced by DELETE/INSERT)" in second.stdout
     # Replaced, not merged: exactly the second build's triples.
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
-    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
     # The same build pushed again changes nothing, and still verifies.
     again = _push_cli(run_emigre, built_dist, oxigraph.base)
     assert again.returncode == 0, again.stderr
@@ -257,7 +260,7 @@ def test_server_killed_mid_upload_keeps_the_old_graph(
     assert killed_at and killed_at[0] < size
     disk_oxigraph.start()  # on the same directory
     assert graph_triples(f"{disk_oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
-    assert named_graphs(f"{disk_oxigraph.base}/query", PREFIX) == {GRAPH}
+    assert named_graphs(f"{disk_oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
 
 
 @pytest.mark.slow
@@ -321,7 +324,7 @@ def test_a_store_that_drops_triples_fails_verification(
     assert len(proxy.puts()) == 1
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
     # The half-loaded staging graph was dropped.
-    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH}
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
 
 
 @pytest.mark.slow
@@ -614,7 +617,7 @@ def test_virtuoso_push_with_digest_authentication(
     assert sparql_count(query, GRAPH) == small
     crud = f"{virtuoso.base}/sparql-graph-crud-auth"
     assert graph_triples(crud, GRAPH, auth=HTTPDigestAuth("dba", "dba")) == dump_triples(built_dist)
-    assert named_graphs(query, PREFIX) == {GRAPH}
+    assert named_graphs(query, PREFIX) == {GRAPH, MARKER}
 
     # Failed pushes leave it as it is: wrong password; a store that drops triples.
     wrong = _push_cli(
@@ -634,4 +637,4 @@ def test_virtuoso_push_with_digest_authentication(
     dropped = _push_cli(run_emigre, dist_over_row_cap, proxy.base, *login)
     assert dropped.returncode == 3 and "verification failed" in dropped.stderr
     assert sparql_count(query, GRAPH) == small
-    assert named_graphs(query, PREFIX) == {GRAPH}
+    assert named_graphs(query, PREFIX) == {GRAPH, MARKER}

@@ -115,6 +115,13 @@ class _UploadBar:
     "in one transaction (oxigraph): as fast as a plain PUT, and all or nothing.",
 )
 @click.option(
+    "--incremental/--full",
+    default=True,
+    show_default=True,
+    help="When the target holds the release the build's diff applies to (emigre build "
+    "--previous-release; the push's marker graph says so), push only the diff.",
+)
+@click.option(
     "--retries",
     type=click.IntRange(min=0),
     default=3,
@@ -143,6 +150,7 @@ def push(
     gzip: bool | None,
     bulk_staging: bool,
     direct_load: bool,
+    incremental: bool,
     retries: int,
     timeout: float,
 ) -> None:
@@ -151,7 +159,8 @@ def push(
     The dump goes by Graph Store Protocol PUT to a staging graph, is counted there with SPARQL
     COUNT, then replaces the target in one SPARQL update (COPY, or on Oxigraph a DELETE/INSERT
     of the difference) and is counted again. An empty target on a store whose loads are
-    atomic (Oxigraph) is loaded directly and counted. A push that fails at any step exits 3
+    atomic (Oxigraph) is loaded directly and counted; a target that holds the release the
+    build's diff applies to gets only the diff. A push that fails at any step exits 3
     with the reason and leaves the published graph as it was.
     """
     from publisher.push import (
@@ -178,6 +187,7 @@ def push(
             retries=retries,
             bulk_staging=bulk_staging,
             direct_load=direct_load,
+            incremental=incremental,
         )
         click.echo(f"Pushing {dist_dir} to {target.gsp_url}", err=True)
         bar = _UploadBar()
@@ -190,6 +200,9 @@ def push(
         if report.staged is None:
             how = "loaded directly: the target was empty"
             click.echo(f"  the dump has    {report.expected:>12,} triples")
+        elif report.method == "diff":
+            how = "by the release diff"
+            click.echo(f"  diff staged     {report.staged:>12,} triples added or removed")
         else:
             how = f"replaced by {report.method}"
             click.echo(f"  staged          {report.staged:>12,} (the dump has {report.expected:,})")

@@ -140,8 +140,25 @@ class GraphStoreClient:
 
     def count_triples(self, graph: str) -> int:
         """Triples in ``graph`` (0 when it does not exist), by SPARQL ``COUNT``."""
-        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-        what = f"count <{graph}>"
+        return self.count_matches(f"GRAPH <{graph}> {{ ?s ?p ?o }}", f"count <{graph}>")
+
+    def count_matches(self, where: str, what: str) -> int:
+        """The solutions of ``SELECT (COUNT(*) AS ?n) WHERE { where }``."""
+        response = self._query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", what)
+        return _count_from_results(response, what)
+
+    def select_rows(self, query: str, what: str) -> list[dict[str, str]]:
+        """The rows of a small SELECT, each variable's value as a string (the marker)."""
+        response = self._query(query, what)
+        try:
+            bindings = response.json()["results"]["bindings"]
+            return [{name: str(value["value"]) for name, value in row.items()} for row in bindings]
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise PushError(
+                f"{what}: not a SPARQL JSON result ({error}){_quote_body(response)}"
+            ) from error
+
+    def _query(self, query: str, what: str) -> requests.Response:
         response = self._send(
             "POST",
             self.endpoint.query_url,
@@ -150,13 +167,17 @@ class GraphStoreClient:
             headers={"Accept": RESULTS_JSON},
         )
         self._check(response, what)
-        return _count_from_results(response, what)
+        state = response.headers.get("X-SQL-State")
+        if state:
+            message = response.headers.get("X-SQL-Message", "")
+            raise PushError(f"{what}: the store flagged a partial answer ({state} {message})")
+        return response
 
     def update(self, update: str, *, retry: bool) -> None:
         """Run a SPARQL Update; ``retry`` only for updates that may run twice."""
         if self.endpoint.update_url is None:
             raise PushError("the store has no SPARQL update URL")
-        what = f"SPARQL update {update.split(' ', 1)[0]}"
+        what = f"SPARQL update {update.split(maxsplit=1)[0]}"
         response = self._send(
             "POST",
             self.endpoint.update_url,
@@ -222,10 +243,6 @@ class GraphStoreClient:
 
 
 def _count_from_results(response: requests.Response, what: str) -> int:
-    state = response.headers.get("X-SQL-State")
-    if state:
-        message = response.headers.get("X-SQL-Message", "")
-        raise PushError(f"{what}: the store flagged a partial answer ({state} {message})")
     try:
         results = response.json()
         bindings = results["results"]["bindings"]

@@ -15,7 +15,9 @@ When the target is empty and the store loads a PUT body in one transaction (Oxig
    the empty graph it was, and the push fails. Readers may see the wrong graph for the moment
    between the two requests: the price of loading once instead of twice.
 
-Otherwise (the target holds a published graph, or the store's loads are not atomic):
+When the target holds the release the build's diff applies to (its marker says so, and the
+counts agree), only the diff is staged and applied (:mod:`publisher.push.delta`). Otherwise
+(the target holds a published graph, or the store's loads are not atomic):
 
 2. **upload** the dump to a staging graph (:func:`staging_graph_iri`), the same way;
 3. **verify** that the staging graph holds exactly the dump's distinct triples;
@@ -30,6 +32,9 @@ Otherwise (the target holds a published graph, or the store's loads are not atom
    million triples took 653 s, ``COPY`` 347 s and the ``DROP`` after it 246 s). Both swaps
    may run twice.
 
+Every push that publishes through SPARQL Update also writes the marker graph (what the target
+now holds), in the same update as the swap, or right after the count of a direct load.
+
 A failure before the swap leaves the target as it was (a staging graph is dropped when the
 store still answers) and raises :class:`PushError` with the reason; so does a failure in the
 swap or after it, with the target's count as it then is.
@@ -37,7 +42,6 @@ swap or after it, with the target's count as it then is.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +53,16 @@ from typing import Literal
 from publisher.iris import dataset_iri
 from publisher.push.body import DEFAULT_CHUNK_SIZE, DumpBody, UploadProgress, gzip_dump
 from publisher.push.client import GraphStoreClient
+from publisher.push.delta import (
+    Marker,
+    ReleaseDelta,
+    diff_update,
+    marker_from_rows,
+    marker_query,
+    marker_update,
+    read_delta,
+    shared_triples_query,
+)
 from publisher.push.endpoints import (
     GzipMode,
     PushError,
@@ -58,11 +72,11 @@ from publisher.push.endpoints import (
     staging_graph_iri,
     use_gzip,
 )
+from publisher.releases import dump_sha256
 
 #: The dump a push sends: line-based, so it can be counted while it streams.
 DUMP_NAME = "emigre.nt"
 MANIFEST_NAME = "build.json"
-CHECKSUMS_NAME = "SHA256SUMS"
 #: Hex digits of the dump's SHA-256 in the staging graph's name.
 FINGERPRINT_LENGTH = 16
 
@@ -98,12 +112,15 @@ class PushSettings:
     #: Load an empty target directly when the store's loads are atomic (no staging graph,
     #: no swap: a push as fast as a plain PUT). False: always stage.
     direct_load: bool = True
+    #: Push only the release diff when the target holds the release it applies to
+    #: (:mod:`publisher.push.delta`). False: always the whole dump.
+    incremental: bool = True
     chunk_size: int = DEFAULT_CHUNK_SIZE
 
 
 #: How a push published the dump: loaded into the empty target directly ("load"), or staged
 #: and then swapped in by ``COPY``, by ``DELETE/INSERT`` of the difference, or by a GSP ``PUT``.
-PushMethod = Literal["load", "COPY", "DELETE/INSERT", "PUT"]
+PushMethod = Literal["load", "COPY", "DELETE/INSERT", "PUT", "diff"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +143,8 @@ class PushReport:
     method: PushMethod
     #: The staging graph could not be dropped after the swap (the push still succeeded).
     staging_left: bool = False
+    #: The marker graph says the target holds this dump (:mod:`publisher.push.delta`).
+    marked: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -141,7 +160,9 @@ def push_release(
     if not dump.is_file():
         raise PushUsageError(f"{dump}: no N-Triples dump (is {dist_dir} a build directory?)")
     graph = check_graph_iri(settings.graph or default_graph(dist_dir))
-    staging = staging_graph_iri(graph, release_fingerprint(dist_dir))
+    sha256 = dump_sha256(dist_dir)
+    staging = staging_graph_iri(graph, sha256[:FINGERPRINT_LENGTH])
+    delta = read_delta(dist_dir) if settings.incremental else None
     if settings.endpoint.update_url is None:
         progress("no SPARQL update URL: the target will be replaced by a GSP PUT (not atomic)")
     client = GraphStoreClient(
@@ -154,7 +175,8 @@ def push_release(
         progress=progress,
     )
     try:
-        return _Push(client, settings, dump, graph, staging, progress, upload_progress).run()
+        push = _Push(client, settings, dump, graph, staging, progress, upload_progress)
+        return push.run(sha256, delta)
     finally:
         client.close()
 
@@ -189,19 +211,8 @@ def swap_update(staging: str, target: str) -> str:
 
 
 def release_fingerprint(dist_dir: Path) -> str:
-    """The start of the dump's SHA-256, from ``SHA256SUMS`` (computed when it is not there)."""
-    try:
-        for line in (dist_dir / CHECKSUMS_NAME).read_text(encoding="utf-8").splitlines():
-            digest, _, name = line.partition("  ")
-            if name == DUMP_NAME:
-                return digest[:FINGERPRINT_LENGTH]
-    except OSError:
-        pass
-    sha = hashlib.sha256()
-    with (dist_dir / DUMP_NAME).open("rb") as dump:
-        while chunk := dump.read(DEFAULT_CHUNK_SIZE):
-            sha.update(chunk)
-    return sha.hexdigest()[:FINGERPRINT_LENGTH]
+    """The start of the dump's SHA-256 (from ``SHA256SUMS``, computed when it is not there)."""
+    return dump_sha256(dist_dir)[:FINGERPRINT_LENGTH]
 
 
 class _Push:
@@ -234,12 +245,18 @@ class _Push:
         yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
-    def run(self) -> PushReport:
+    def run(self, sha256: str, delta: ReleaseDelta | None) -> PushReport:
+        self.sha256 = sha256
         with self._step("count", f"counting <{self.graph}>"):
             before = self.client.count_triples(self.graph)
-        with self._sent_dump() as (path, encoding, counted):
-            if before == 0 and self.settings.direct_load and self.settings.endpoint.atomic_load:
+        if before == 0 and self.settings.direct_load and self.settings.endpoint.atomic_load:
+            with self._sent_dump() as (path, encoding, counted):
                 return self._load_directly(path, encoding, counted)
+        if before and delta is not None and self.settings.endpoint.update_url is not None:
+            report = self._push_diff(before, delta)
+            if report is not None:
+                return report
+        with self._sent_dump() as (path, encoding, counted):
             return self._stage_and_swap(before, path, encoding, counted)
 
     def _load_directly(self, path: Path, encoding: str | None, counted: int | None) -> PushReport:
@@ -263,7 +280,16 @@ class _Push:
             else:
                 state = self._target_state()
             raise PushError(f"{error}; {state}") from error
-        return self._report(body, encoding, expected, 0, after, "load")
+        marked = self.settings.endpoint.update_url is not None
+        if marked:
+            try:
+                with self._step("mark", f"marking <{self.graph}> as holding this dump"):
+                    self.client.update(self._marker(expected), retry=True)
+            except PushError as error:
+                # The graph is published and verified; the next push will just be a full one.
+                self.progress(f"could not write the marker graph: {error}")
+                marked = False
+        return self._report(body.size, encoding, expected, 0, after, "load", marked=marked)
 
     def _stage_and_swap(
         self, before: int, path: Path, encoding: str | None, counted: int | None
@@ -291,7 +317,7 @@ class _Push:
             self._drop_quietly(self.staging)
             raise PushError(f"{error}; the target <{self.graph}> was not changed") from error
         try:
-            method = self._swap(path, encoding)
+            method = self._swap(path, encoding, expected)
             with self._step("verify target", f"counting <{self.graph}>"):
                 after = self.client.count_triples(self.graph)
         finally:
@@ -303,7 +329,15 @@ class _Push:
                 f"expected {expected} (it held {before} before)"
             )
         return self._report(
-            body, encoding, expected, before, after, method, staged, staging_left=staging_left
+            body.size,
+            encoding,
+            expected,
+            before,
+            after,
+            method,
+            staged,
+            staging_left=staging_left,
+            marked=method != "PUT",
         )
 
     def _expected(self, counted: int | None, body: DumpBody) -> int:
@@ -313,9 +347,83 @@ class _Push:
             raise PushError(f"{self.dump}: the dump holds no triples; nothing to publish")
         return expected
 
+    def _push_diff(self, before: int, delta: ReleaseDelta) -> PushReport | None:
+        """Steps 2–5 with the release diff instead of the dump (:mod:`publisher.push.delta`);
+        None, having changed nothing, when the target does not hold the diff's release."""
+        marker = marker_from_rows(
+            self.client.select_rows(marker_query(self.graph), f"read the marker of <{self.graph}>")
+        )
+        if marker != Marker(delta.from_sha256, before):
+            self.progress(
+                f"<{self.graph}> is not marked as holding the release the diff applies to "
+                f"({delta.from_sha256[:FINGERPRINT_LENGTH]}, {before:,} triples): full push"
+            )
+            return None
+        added, removed = f"{self.staging}-added", f"{self.staging}-removed"
+        expected = before - delta.removed_triples + delta.added_triples
+        try:
+            for graph, path, triples in (
+                (added, delta.added, delta.added_triples),
+                (removed, delta.removed, delta.removed_triples),
+            ):
+                with self._step("upload", f"uploading {path} to <{graph}>"):
+                    self.client.put_graph(graph, self._body(path, count_triples=False))
+                with self._step("verify staging", f"counting <{graph}>"):
+                    staged = self.client.count_triples(graph)
+                if staged != triples:
+                    raise PushError(
+                        f"verification failed: <{graph}> holds {staged} triples, {path} {triples}"
+                    )
+            with self._step("verify staging", f"matching the diff with <{self.graph}>"):
+                fits = self.client.count_matches(
+                    shared_triples_query(removed, self.graph), "match the removed triples"
+                ) == delta.removed_triples and not self.client.count_matches(
+                    shared_triples_query(added, self.graph), "match the added triples"
+                )
+        except PushError as error:
+            self._drop_quietly(added)
+            self._drop_quietly(removed)
+            raise PushError(f"{error}; the target <{self.graph}> was not changed") from error
+        if not fits:
+            self.progress(f"<{self.graph}> differs from the release the diff applies to: full push")
+            self._drop_quietly(added)
+            self._drop_quietly(removed)
+            return None
+        try:
+            with self._step("replace", f"applying the release diff to <{self.graph}>"):
+                update = diff_update(self.graph, added, removed)
+                self.client.update(f"{update} ;\n{self._marker(expected)}", retry=True)
+            with self._step("verify target", f"counting <{self.graph}>"):
+                after = self.client.count_triples(self.graph)
+        except PushError as error:
+            raise PushError(f"{error}; {self._target_state()}") from error
+        finally:
+            with self._step("drop staging", "dropping the diff's staging graphs"):
+                staging_left = not (self._drop_quietly(added) & self._drop_quietly(removed))
+        if after != expected:
+            raise PushError(
+                f"the target <{self.graph}> holds {after} triples after the diff, "
+                f"expected {expected} (it held {before} before)"
+            )
+        size = delta.added.stat().st_size + delta.removed.stat().st_size
+        return self._report(
+            size,
+            None,
+            expected,
+            before,
+            after,
+            "diff",
+            delta.added_triples + delta.removed_triples,
+            staging_left=staging_left,
+            marked=True,
+        )
+
+    def _marker(self, triples: int) -> str:
+        return marker_update(self.graph, self.sha256, triples)
+
     def _report(
         self,
-        body: DumpBody,
+        uploaded_bytes: int,
         encoding: str | None,
         expected: int,
         before: int,
@@ -324,6 +432,7 @@ class _Push:
         staged: int | None = None,
         *,
         staging_left: bool = False,
+        marked: bool,
     ) -> PushReport:
         """The report; without a count of the staging graph, none was used."""
         return PushReport(
@@ -331,7 +440,7 @@ class _Push:
             staging_graph=None if staged is None else self.staging,
             dump=self.dump,
             dump_bytes=self.dump.stat().st_size,
-            uploaded_bytes=body.size,
+            uploaded_bytes=uploaded_bytes,
             gzip=encoding is not None,
             expected=expected,
             before=before,
@@ -339,6 +448,7 @@ class _Push:
             after=after,
             method=method,
             staging_left=staging_left,
+            marked=marked,
             seconds=self.seconds,
         )
 
@@ -356,7 +466,7 @@ class _Push:
         finally:
             compressed.unlink(missing_ok=True)
 
-    def _swap(self, path: Path, encoding: str | None) -> PushMethod:
+    def _swap(self, path: Path, encoding: str | None, expected: int) -> PushMethod:
         endpoint = self.settings.endpoint
         if endpoint.update_url is None:
             with self._step("replace", f"replacing <{self.graph}> by a GSP PUT"):
@@ -373,7 +483,8 @@ class _Push:
             update = f"COPY <{self.staging}> TO <{self.graph}>"
         try:
             with self._step("replace", message):
-                self.client.update(update, retry=True)
+                # The marker in the same request: one transaction on Oxigraph.
+                self.client.update(f"{update} ;\n{self._marker(expected)}", retry=True)
         except PushError as error:
             raise PushError(f"{error}; {self._target_state()}") from error
         return endpoint.swap
