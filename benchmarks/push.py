@@ -1,18 +1,23 @@
 """Push speed: `emigre push` against a plain `curl -T` PUT of the same dump into the same store.
 
     python3 benchmarks/push.py [--dist benchmarks/out/dist-100000] [--repeat 3]
-                               [--store memory|disk] [--lines N] [--scenario first|replace|both]
-                               [--transactional]
+                               [--store memory|disk] [--lines N]
+                               [--scenario first|replace|diff|all] [--transactional]
 
 Each measurement gets a fresh `oxigraph serve` on 127.0.0.1 (in memory, or on a new directory
 with --store disk): like with like. Two scenarios:
 
 - **first**: the store is empty; a push loads the empty target directly (one transactional
   PUT, then COUNT);
-- **replace**: the target already holds the previous release, here the dump less every 100th
-  line (a 1 % change; loaded before the clock starts, with the bulk loader); a push loads a
-  staging graph, counts it, swaps it in (DELETE/INSERT of the difference), counts the target
-  and drops the staging graph.
+- **replace**: the target already holds the previous release (loaded before the clock starts,
+  with the bulk loader): here the dump with every 100th line left out and every 100th line
+  (the 50th, 150th, …) changed, a 2 % change. A push of a build without a diff loads a staging
+  graph, counts it, swaps it in (DELETE/INSERT of the difference), counts the target and drops
+  the staging graph;
+- **diff**: the same store, marked as holding that previous release (as a push would have left
+  it), and a build that carries the diff from it (benchmarks/out/push-diff-*: the dump, and
+  the diff's two files and release-diff.json as `emigre build --previous-release` writes them):
+  the push stages and applies only the diff.
 
 For each repetition, in alternating order:
 
@@ -45,6 +50,9 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from publisher.dump import sha256_file
+from publisher.push.delta import marker_update
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -119,15 +127,64 @@ def sample_dist(dist: Path, lines: int) -> Path:
 
 
 def previous_release(dist: Path) -> Path:
-    """The dump less every 100th line: a previous release that differs by 1 %."""
+    """A previous release 2 % away from the dump: every 100th line left out, and every 100th
+    line from the 50th on with another subject (``…-old``)."""
     previous = dist / "previous.nt"
     if not previous.exists():
         with (dist / "emigre.nt").open("rb") as source, (dist / ".part").open("wb") as out:
             for number, line in enumerate(source, 1):
-                if number % 100:
+                if number % 100 == 50:
+                    out.write(line.replace(b">", b"-old>", 1))
+                elif number % 100:
                     out.write(line)
         (dist / ".part").rename(previous)
     return previous
+
+
+def diff_build(dist: Path, previous: Path) -> Path:
+    """A build directory holding the dump and the diff from ``previous`` to it, as
+    ``emigre build --previous-release`` writes them (the dump itself is a hard link)."""
+    target = OUT / f"push-diff-{dist.name}"
+    if (target / "release-diff.json").exists():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    if not (target / "emigre.nt").exists():
+        os.link(dist / "emigre.nt", target / "emigre.nt")
+    for name in ("build.json", "SHA256SUMS"):
+        if (dist / name).exists():
+            shutil.copy(dist / name, target / name)
+    added = removed = 0
+    with (
+        (dist / "emigre.nt").open("rb") as source,
+        (target / "release-diff-added.nt").open("wb") as added_file,
+        (target / "release-diff-removed.nt").open("wb") as removed_file,
+    ):
+        for number, line in enumerate(source, 1):
+            if number % 100 == 0:
+                added_file.write(line)
+                added += 1
+            elif number % 100 == 50:
+                added_file.write(line)
+                removed_file.write(line.replace(b">", b"-old>", 1))
+                added += 1
+                removed += 1
+    diff = {
+        "format": "emigre-release-diff/1",
+        "triples": {
+            "added": added,
+            "removed": removed,
+            "added_file": "release-diff-added.nt",
+            "removed_file": "release-diff-removed.nt",
+            "from_dump_sha256": sha256_file(previous),
+        },
+    }
+    (target / "release-diff.json").write_text(json.dumps(diff, indent=1) + "\n", "utf-8")
+    return target
+
+
+def line_count(path: Path) -> int:
+    with path.open("rb") as lines:
+        return sum(1 for _ in lines)
 
 
 def curl_put(base: str, dump: Path, query: str = "") -> float:
@@ -152,16 +209,24 @@ def curl_put(base: str, dump: Path, query: str = "") -> float:
 
 
 class Store(Oxigraph):
-    """A fresh Oxigraph for one measurement; for ``replace``, holding the previous release."""
+    """A fresh Oxigraph for one measurement; for ``replace`` and ``diff``, holding the previous
+    release (for ``diff``, marked as a push marks it)."""
 
-    def __init__(self, disk: bool, previous: Path | None) -> None:
+    def __init__(self, disk: bool, previous: Path | None, marked: bool = False) -> None:
         super().__init__(disk)
         self.previous = previous
+        self.marked = marked
 
     def __enter__(self) -> Store:
         super().__enter__()
         if self.previous is not None:
             curl_put(self.base, self.previous, "&no_transaction")
+            if self.marked:
+                update = marker_update(GRAPH, sha256_file(self.previous), line_count(self.previous))
+                request = urllib.request.Request(
+                    f"{self.base}/update", data=urllib.parse.urlencode({"update": update}).encode()
+                )
+                urllib.request.urlopen(request, timeout=600).read()
         return self
 
 
@@ -171,8 +236,10 @@ def time_curl(dist: Path, disk: bool, previous: Path | None) -> dict[str, float]
         return {"seconds": seconds, "triples": count(store.base, GRAPH)}
 
 
-def time_push(dist: Path, disk: bool, previous: Path | None, *options: str) -> dict[str, object]:
-    with Store(disk, previous) as store:
+def time_push(
+    dist: Path, disk: bool, previous: Path | None, *options: str, marked: bool = False
+) -> dict[str, object]:
+    with Store(disk, previous, marked) as store:
         start = time.perf_counter()
         completed = subprocess.run(
             [
@@ -205,8 +272,14 @@ def time_push(dist: Path, disk: bool, previous: Path | None, *options: str) -> d
 
 
 def measure(
-    dist: Path, disk: bool, previous: Path | None, repeat: int, transactional: bool
+    dist: Path,
+    disk: bool,
+    previous: Path | None,
+    repeat: int,
+    transactional: bool,
+    push_dist: Path | None = None,
 ) -> list[dict[str, object]]:
+    """Alternating curl and push; ``push_dist`` (with a diff) is pushed into a marked store."""
     runs: list[dict[str, object]] = []
     for repetition in range(repeat):
         load = os.getloadavg()[0]
@@ -217,6 +290,8 @@ def measure(
         for kind in kinds:
             if kind == "curl":
                 run[kind] = time_curl(dist, disk, previous)
+            elif push_dist is not None:
+                run[kind] = time_push(push_dist, disk, previous, marked=True)
             else:
                 run[kind] = time_push(dist, disk, previous, *kind.split()[1:])
             result = run[kind]
@@ -259,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--store", choices=["memory", "disk"], default="memory")
     parser.add_argument("--lines", type=int, default=0, help="push only the dump's first N lines")
-    parser.add_argument("--scenario", choices=["first", "replace", "both"], default="both")
+    parser.add_argument("--scenario", choices=["first", "replace", "diff", "all"], default="all")
     parser.add_argument(
         "--transactional", action="store_true", help="also time push --no-bulk-staging"
     )
@@ -270,12 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     disk = args.store == "disk"
     size = (dist / "emigre.nt").stat().st_size
     print(f"{dist}/emigre.nt: {size:,} bytes; Oxigraph {args.store}; {args.repeat} repetitions")
-    scenarios = ["first", "replace"] if args.scenario == "both" else [args.scenario]
+    scenarios = ["first", "replace", "diff"] if args.scenario == "all" else [args.scenario]
     results: dict[str, object] = {}
     for scenario in scenarios:
-        previous = previous_release(dist) if scenario == "replace" else None
+        previous = previous_release(dist) if scenario != "first" else None
+        push_dist = diff_build(dist, previous) if scenario == "diff" and previous else None
         print(f"{scenario}:")
-        runs = measure(dist, disk, previous, args.repeat, args.transactional)
+        runs = measure(dist, disk, previous, args.repeat, args.transactional, push_dist)
         results[scenario] = {"runs": runs, "summary": summarize(runs)}
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],

@@ -175,8 +175,8 @@ def push_release(
         progress=progress,
     )
     try:
-        push = _Push(client, settings, dump, graph, staging, progress, upload_progress)
-        return push.run(sha256, delta)
+        push = _Push(client, settings, dump, sha256, graph, staging, progress, upload_progress)
+        return push.run(delta)
     finally:
         client.close()
 
@@ -210,11 +210,6 @@ def swap_update(staging: str, target: str) -> str:
     )
 
 
-def release_fingerprint(dist_dir: Path) -> str:
-    """The start of the dump's SHA-256 (from ``SHA256SUMS``, computed when it is not there)."""
-    return dump_sha256(dist_dir)[:FINGERPRINT_LENGTH]
-
-
 class _Push:
     """One push: the steps of the module docstring, sharing the counts they find."""
 
@@ -223,6 +218,7 @@ class _Push:
         client: GraphStoreClient,
         settings: PushSettings,
         dump: Path,
+        sha256: str,
         graph: str,
         staging: str,
         progress: Callable[[str], None],
@@ -231,6 +227,8 @@ class _Push:
         self.client = client
         self.settings = settings
         self.dump = dump
+        #: The dump's SHA-256: what the marker will say the target holds.
+        self.sha256 = sha256
         self.graph = graph
         self.staging = staging
         self.progress = progress
@@ -245,8 +243,7 @@ class _Push:
         yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
-    def run(self, sha256: str, delta: ReleaseDelta | None) -> PushReport:
-        self.sha256 = sha256
+    def run(self, delta: ReleaseDelta | None) -> PushReport:
         with self._step("count", f"counting <{self.graph}>"):
             before = self.client.count_triples(self.graph)
         if before == 0 and self.settings.direct_load and self.settings.endpoint.atomic_load:
