@@ -233,6 +233,24 @@ def _unread_bytes(server: OxigraphServer) -> int:
     return waiting
 
 
+class KillMidUpload:
+    """An upload progress callback that kills the server once it is inside the upload: after
+    32 KiB are sent and the server has read them, with the rest of the dump not sent yet."""
+
+    def __init__(self, server: OxigraphServer) -> None:
+        self.server = server
+        self.killed_at: int | None = None
+
+    def __call__(self, sent: int, total: int) -> None:
+        if self.killed_at is None and sent >= 32 * 1024:
+            deadline = time.monotonic() + 30
+            while _unread_bytes(self.server):
+                assert time.monotonic() < deadline, "the server reads nothing"
+                time.sleep(0.01)
+            self.killed_at = sent
+            self.server.kill()
+
+
 @pytest.mark.slow
 @needs_oxigraph
 def test_server_killed_mid_upload_keeps_the_old_graph(
@@ -240,24 +258,12 @@ def test_server_killed_mid_upload_keeps_the_old_graph(
 ) -> None:
     push_release(built_dist, _oxigraph_settings(disk_oxigraph.base))
     size = (release_dist / "emigre.nt").stat().st_size
-    killed_at: list[int] = []
-
-    def kill_inside_the_upload(sent: int, total: int) -> None:
-        if not killed_at and sent >= 32 * 1024:
-            # The rest of the dump is not sent yet: once the server has read what was, it is
-            # inside the upload.
-            deadline = time.monotonic() + 30
-            while _unread_bytes(disk_oxigraph):
-                assert time.monotonic() < deadline, "the server reads nothing"
-                time.sleep(0.01)
-            killed_at.append(sent)
-            disk_oxigraph.kill()
-
+    kill = KillMidUpload(disk_oxigraph)
     settings = _oxigraph_settings(disk_oxigraph.base, chunk_size=16 * 1024, retries=1)
     with pytest.raises(PushError, match="was not changed") as failure:
-        push_release(release_dist, settings, upload_progress=kill_inside_the_upload)
+        push_release(release_dist, settings, upload_progress=kill)
     assert "upload to <" in str(failure.value)
-    assert killed_at and killed_at[0] < size
+    assert kill.killed_at is not None and kill.killed_at < size
     disk_oxigraph.start()  # on the same directory
     assert graph_triples(f"{disk_oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
     assert named_graphs(f"{disk_oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
@@ -269,21 +275,12 @@ def test_server_killed_mid_load_into_an_empty_target_leaves_it_empty(
     disk_oxigraph: OxigraphServer, built_dist: Path
 ) -> None:
     """What the direct load rests on: Oxigraph commits a PUT body whole or not at all."""
-    killed_at: list[int] = []
-
-    def kill_inside_the_upload(sent: int, total: int) -> None:
-        if not killed_at and sent >= 32 * 1024:
-            deadline = time.monotonic() + 30
-            while _unread_bytes(disk_oxigraph):
-                assert time.monotonic() < deadline, "the server reads nothing"
-                time.sleep(0.01)
-            killed_at.append(sent)
-            disk_oxigraph.kill()
-
+    kill = KillMidUpload(disk_oxigraph)
     settings = _oxigraph_settings(disk_oxigraph.base, chunk_size=16 * 1024, retries=1)
     with pytest.raises(PushError, match="upload to <") as failure:
-        push_release(built_dist, settings, upload_progress=kill_inside_the_upload)
-    assert killed_at and killed_at[0] < (built_dist / "emigre.nt").stat().st_size
+        push_release(built_dist, settings, upload_progress=kill)
+    size = (built_dist / "emigre.nt").stat().st_size
+    assert kill.killed_at is not None and kill.killed_at < size
     # The store was dead, so the push could not drop the target and says so.
     assert "the target's state is unknown" in str(failure.value)
     disk_oxigraph.start()  # on the same directory
