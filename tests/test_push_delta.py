@@ -16,9 +16,11 @@ import pytest
 import requests
 import server_fixtures
 from conftest import RunEmigre
+from requests.auth import HTTPDigestAuth
 from store_fixtures import (
     FaultProxy,
     OxigraphServer,
+    VirtuosoServer,
     dump_triples,
     graph_triples,
     named_graphs,
@@ -43,6 +45,9 @@ PREFIX = "http://example.org/emigre-test/"
 
 needs_oxigraph = pytest.mark.skipif(
     shutil.which("oxigraph") is None, reason="oxigraph is not installed (.ci/install installs it)"
+)
+needs_virtuoso = pytest.mark.skipif(
+    shutil.which("virtuoso-t") is None, reason="virtuoso-opensource is not installed"
 )
 
 
@@ -241,3 +246,31 @@ def test_a_failed_diff_upload_leaves_the_target_as_it_was(
     assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(built_dist)
     assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
     assert _marker(oxigraph) == Marker(dump_sha256(built_dist), len(dump_triples(built_dist)))
+
+
+@pytest.mark.slow
+@needs_virtuoso
+def test_virtuoso_gets_the_diff_too(
+    built_dist: Path,
+    diff_dist: Path,
+    tmp_path: Path,
+    run_emigre: RunEmigre,
+) -> None:
+    """The diff push is plain SPARQL 1.1: the same on Virtuoso, whose first push stages and
+    COPYs (its loads are not known to be atomic) and writes the marker with the COPY."""
+    server = VirtuosoServer(tmp_path / "virtuoso").start()
+    try:
+        login = ["--store", "virtuoso", "--endpoint", server.base, "--user", "dba"]
+        login += ["--password", "dba", "--graph", GRAPH]
+        first = run_emigre("push", "--dist", built_dist, *login)
+        assert first.returncode == 0, first.stderr
+        assert "(replaced by COPY)" in first.stdout
+        second = run_emigre("push", "--dist", diff_dist, *login)
+        assert second.returncode == 0, second.stderr
+        assert "(by the release diff)" in second.stdout
+        crud = f"{server.base}/sparql-graph-crud-auth"
+        auth = HTTPDigestAuth("dba", "dba")
+        assert graph_triples(crud, GRAPH, auth=auth) == dump_triples(diff_dist)
+        assert named_graphs(f"{server.base}/sparql", PREFIX) == {GRAPH, MARKER}
+    finally:
+        server.stop()
