@@ -176,6 +176,29 @@ def test_a_target_holding_the_previous_release_gets_the_diff_alone(
 
 @pytest.mark.slow
 @needs_oxigraph
+def test_a_diff_that_only_adds_stages_one_graph(
+    oxigraph: OxigraphServer, built_dist: Path, tmp_path: Path
+) -> None:
+    """A release that only adds triples: nothing to remove, nothing staged for it."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    extra = b"<http://example.org/emigre-test/s> <http://example.org/emigre-test/p> <x:o> .\n"
+    (dist / "emigre.nt").write_bytes((built_dist / "emigre.nt").read_bytes() + extra)
+    (dist / "release-diff-added.nt").write_bytes(extra)
+    (dist / "release-diff-removed.nt").write_bytes(b"")
+    triples = {"added": 1, "removed": 0, "from_dump_sha256": dump_sha256(built_dist)}
+    (dist / "release-diff.json").write_text(json.dumps({"triples": triples}), "utf-8")
+    push_release(built_dist, _settings(oxigraph.base))
+    messages: list[str] = []
+    report = push_release(dist, _settings(oxigraph.base), messages.append)
+    assert report.method == "diff" and report.staged == 1
+    assert not any("release-diff-removed.nt" in message for message in messages)
+    assert graph_triples(f"{oxigraph.base}/store", GRAPH) == dump_triples(dist)
+    assert named_graphs(f"{oxigraph.base}/query", PREFIX) == {GRAPH, MARKER}
+
+
+@pytest.mark.slow
+@needs_oxigraph
 def test_a_target_changed_behind_the_pushes_gets_the_whole_dump(
     oxigraph: OxigraphServer, built_dist: Path, diff_dist: Path
 ) -> None:

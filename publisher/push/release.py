@@ -363,6 +363,8 @@ class _Push:
                 (added, delta.added, delta.added_triples),
                 (removed, delta.removed, delta.removed_triples),
             ):
+                if not triples:
+                    continue  # nothing to stage: an operation on a missing graph does nothing
                 with self._step("upload", f"uploading {path} to <{graph}>"):
                     self.client.put_graph(graph, self._body(path, count_triples=False))
                 with self._step("verify staging", f"counting <{graph}>"):
