@@ -24,9 +24,12 @@ What the presets know (Oxigraph server 0.5.13 and Debian's Virtuoso 7.2.5, teste
   digest authentication (``dba``/``dba`` on a new database); the public ``/sparql`` refuses
   updates with a 500.
 - Oxigraph loads a GSP PUT body in **one transaction**: a body it cannot parse to the end, or a
-  server killed mid-load, leaves nothing of it (tests/test_push.py). Its PUT on a graph that
-  already holds triples is two transactions, though (clear, then load), so only a PUT into an
-  empty graph is all or nothing: a push loads an empty target directly (``atomic_load``).
+  server killed mid-load, leaves nothing of it (tests/test_push.py), and readers sampled during
+  a PUT of 343,446 triples over a graph of 1,000 saw only the old graph. What a PUT cannot do is
+  count before it publishes: a proxy that forwards part of a body gets that part published. So
+  a push loads only an **empty** target directly (``atomic_load``), where a wrong count is
+  undone by dropping the target again; a published graph is replaced from a counted staging
+  graph.
 - Oxigraph runs ``COPY`` as ``DROP`` plus ``INSERT … WHERE``, which writes every triple again;
   one update that deletes from the target what the staging graph lacks and inserts what the
   target lacks gives the same graph in one transaction, and writes only the difference
