@@ -22,8 +22,8 @@ with --store disk): like with like. Two scenarios:
 For each repetition, in alternating order:
 
 - **curl**: `curl -T emigre.nt -H 'Content-Type: application/n-triples' URL/store?graph=G`,
-  the plain upload a library would otherwise do (no verification; on a graph that holds
-  triples, Oxigraph clears it in one transaction and loads in another);
+  the plain upload a library would otherwise do (no verification: Oxigraph replaces the graph
+  in one transaction, with whatever body it was given);
 - **push**: `python -m publisher push --dist … --endpoint URL --graph G` (wall time of the whole
   command, Python start-up and the verification counts included), and its own step times.
 
@@ -51,7 +51,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from publisher.dump import sha256_file
+from publisher.checksums import sha256_file
 from publisher.push.delta import marker_update
 
 ROOT = Path(__file__).resolve().parent.parent

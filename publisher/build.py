@@ -19,9 +19,10 @@ from pathlib import Path
 from publisher import __version__
 from publisher.catalog import Catalog
 from publisher.changes import write_change_feed
+from publisher.checksums import write_checksums
 from publisher.config import BuildSettings
 from publisher.describe import DatasetStatistics, write_descriptions
-from publisher.dump import write_checksums, write_dumps
+from publisher.dump import write_dumps
 from publisher.errors import BuildError, ValidationFailed
 from publisher.fragments import Fragment, render_fragments
 from publisher.model.lifecycle import Lifecycle, load_lifecycle

@@ -27,7 +27,6 @@ import shutil
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -411,26 +410,3 @@ def _plan(
         )
         for position, item in enumerate(plan)
     ]
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file, hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_checksums(paths: Iterable[Path], out_dir: Path) -> Path:
-    """``SHA256SUMS`` in the format ``sha256sum -c`` reads (files hashed in parallel threads)."""
-    files = list(paths)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        digests = list(pool.map(sha256_file, files))
-    lines = sorted(
-        f"{digest}  {path.relative_to(out_dir).as_posix()}"
-        for path, digest in zip(files, digests, strict=True)
-    )
-    target = out_dir / "SHA256SUMS"
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return target

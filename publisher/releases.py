@@ -42,7 +42,8 @@ from typing import Any, BinaryIO
 
 from publisher import iris
 from publisher.cache import open_cache
-from publisher.dump import DUMP_STEM, sha256_file
+from publisher.checksums import read_checksums, sha256_file
+from publisher.dump import DUMP_STEM
 from publisher.errors import EmigreError
 from publisher.fragments import Fragment, ensure_rendered
 from publisher.model.lifecycle import Lifecycle
@@ -54,8 +55,6 @@ DIFF_ADDED_FILE = "release-diff-added.nt"
 DIFF_REMOVED_FILE = "release-diff-removed.nt"
 MANIFEST_FORMAT = "emigre-release/1"
 DIFF_FORMAT = "emigre-release-diff/1"
-#: The build's checksums file (``sha256sum -c`` format).
-CHECKSUMS_FILE = "SHA256SUMS"
 #: The datestamp of every record of a build without a release date (the Unix epoch).
 UNRELEASED = "1970-01-01T00:00:00Z"
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -516,14 +515,7 @@ def dump_sha256(dist_dir: Path) -> str:
     """The SHA-256 (hex) of the build's ``emigre.nt``: from its ``SHA256SUMS``, or computed when
     that does not list it."""
     name = f"{DUMP_STEM}.nt"
-    try:
-        for line in (dist_dir / CHECKSUMS_FILE).read_text(encoding="utf-8").splitlines():
-            digest, _, listed = line.partition("  ")
-            if listed == name and re.fullmatch(r"[0-9a-f]{64}", digest):
-                return digest
-    except OSError:
-        pass
-    return sha256_file(dist_dir / name)
+    return read_checksums(dist_dir).get(name) or sha256_file(dist_dir / name)
 
 
 def write_release(

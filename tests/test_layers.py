@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "names": 5,
     "config": 6,
     "cache": 6,
+    "checksums": 6,
     "heap": 6,
     "namespaces": 6,
     "vocab": 6,

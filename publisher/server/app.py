@@ -24,6 +24,7 @@ from starlette.routing import Route
 from publisher import changes, heap, iris, oai
 from publisher.build import read_manifest
 from publisher.catalog import MINTED_KINDS, Catalog
+from publisher.checksums import read_checksums
 from publisher.formats import HTML, RDF_FORMATS, Format
 from publisher.iris import ENTITY_KINDS, SLUG_PATTERN
 from publisher.reconcile import ReconcileEndpoint, ReconciliationService, entity_index
@@ -94,11 +95,7 @@ class Site:
         lifecycle = json.loads((settings.dist_dir / "lifecycle.json").read_text("utf-8"))
         self.renamed: dict[str, str] = {k: v["to"] for k, v in lifecycle["renamed"].items()}
         self.withdrawn: set[str] = set(lifecycle["withdrawn"])
-        self.dump_files = {
-            line.split("  ", 1)[1]
-            for line in (settings.dist_dir / "SHA256SUMS").read_text("utf-8").splitlines()
-            if "  " in line
-        }
+        self.dump_files = set(read_checksums(settings.dist_dir))
         self._pages: dict[str, tuple[bytes, str]] = {}
         self.sparql = sparql_engine.SparqlService(
             settings.dist_dir / "emigre.nt",

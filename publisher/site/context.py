@@ -10,10 +10,10 @@ from datetime import date
 from pathlib import Path
 
 from publisher import config, iris
+from publisher.checksums import read_checksums
 from publisher.site import paging
 from publisher.site.wording import human_size
 
-CHECKSUMS_FILE = "SHA256SUMS"
 LICENCE_NAME = "CC0 1.0 Universal (public domain dedication)"
 
 
@@ -70,15 +70,8 @@ def read_downloads(ctx: PageContext) -> list[Download]:
     """The files listed in ``SHA256SUMS`` that exist in the dist directory, by name."""
     if ctx.dist_dir is None:
         return []
-    sums = ctx.dist_dir / CHECKSUMS_FILE
-    if not sums.is_file():
-        return []
     downloads = []
-    for line in sums.read_text("utf-8").splitlines():
-        match = re.fullmatch(r"([0-9a-f]{64}) [ *](\S+)", line.strip())
-        if not match:
-            continue
-        digest, name = match.groups()
+    for name, digest in read_checksums(ctx.dist_dir).items():
         path = ctx.dist_dir / name
         if "/" in name or not path.is_file():
             continue

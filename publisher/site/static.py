@@ -36,12 +36,13 @@ from xml.sax.saxutils import escape
 
 from publisher import changes, iris
 from publisher.catalog import Catalog
+from publisher.checksums import CHECKSUMS_FILE
 from publisher.errors import BuildError
 from publisher.formats import HTML, RDF_FORMATS
 from publisher.server.documents import DocumentRenderer
 from publisher.server.http import TITLES, error_body
 from publisher.site import nginx, pages
-from publisher.site.context import CHECKSUMS_FILE, PageContext, read_downloads
+from publisher.site.context import PageContext, read_downloads
 
 #: The build's description files, served at the top level as the dynamic server does.
 DISCOVERY_FILES = (
