@@ -162,6 +162,6 @@ def diff_update(target: str, added: str, removed: str) -> str:
     )
 
 
-def shared_triples_query(graph: str, target: str) -> str:
-    """The WHERE clause matching the triples of ``graph`` that ``target`` holds too."""
+def shared_triples_pattern(graph: str, target: str) -> str:
+    """A graph pattern matching the triples of ``graph`` that ``target`` holds too."""
     return f"GRAPH <{graph}> {{ ?s ?p ?o }} GRAPH <{target}> {{ ?s ?p ?o }}"

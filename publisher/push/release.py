@@ -61,7 +61,7 @@ from publisher.push.delta import (
     marker_query,
     marker_update,
     read_delta,
-    shared_triples_query,
+    shared_triples_pattern,
 )
 from publisher.push.endpoints import (
     GzipMode,
@@ -375,9 +375,9 @@ class _Push:
                     )
             with self._step("verify staging", f"matching the diff with <{self.graph}>"):
                 fits = self.client.count_matches(
-                    shared_triples_query(removed, self.graph), "match the removed triples"
+                    shared_triples_pattern(removed, self.graph), "match the removed triples"
                 ) == delta.removed_triples and not self.client.count_matches(
-                    shared_triples_query(added, self.graph), "match the added triples"
+                    shared_triples_pattern(added, self.graph), "match the added triples"
                 )
         except PushError as error:
             self._drop_quietly(added)
